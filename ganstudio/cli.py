@@ -1,0 +1,169 @@
+"""The `ganstudio` command: subcommands run the engine headless.
+
+Heavy imports (torch) happen inside the commands, so `ganstudio --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import ganstudio
+from ganstudio.core.errors import GanStudioError
+
+DEFAULT_RUNS = Path("runs")
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--resolution", type=int, choices=(32, 64, 128, 256), help="training size in px (default: from the data and device)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=float, help="train for this many minutes")
+    budget.add_argument("--kimg", type=float, help="train until this many thousand images have been shown to D")
+    p.add_argument("--batch", type=int, default=32, help="images per step (default 32)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ganstudio",
+        description="Train small GANs on your own pictures.",
+        epilog="Run 'ganstudio COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"ganstudio {ganstudio.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = sub.add_parser(
+        "train",
+        help="train a GAN on a folder of images (or the built-in demo data)",
+        description="Train a GAN on a folder of images, searched recursively. Without FOLDER it trains "
+        "on the built-in procedural demo data. Press Ctrl-C to stop: a checkpoint is saved first.",
+    )
+    train.add_argument("folder", nargs="?", metavar="FOLDER", help="folder of images (default: built-in demo data)")
+    train.add_argument("--out", metavar="RUN", help=f"run folder to create (default: {DEFAULT_RUNS}/<data name>)")
+    _add_train_options(train)
+    train.add_argument("--classes", action="store_true", help="treat subfolders as classes (class-conditional GAN)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    train.set_defaults(func=_cmd_train)
+
+    demo = sub.add_parser(
+        "demo",
+        help="a few minutes of training on the built-in demo data, to see the whole job",
+        description="Train on procedural demo shapes for a few minutes, writing sample grids as it goes.",
+    )
+    demo.add_argument("--out", metavar="RUN", help=f"run folder (default: {DEFAULT_RUNS}/demo)")
+    demo.add_argument("--minutes", type=float, default=3.0, help="how long to train (default 3)")
+    demo.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def _unique_run_dir(name: str) -> Path:
+    path = DEFAULT_RUNS / name
+    n = 2
+    while path.exists():
+        path = DEFAULT_RUNS / f"{name}-{n}"
+        n += 1
+    return path
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from ganstudio.core.config import ModelConfig, TrainConfig
+    from ganstudio.core.data import scan_folder, suggest_resolution
+    from ganstudio.core.device import resolve_device
+    from ganstudio.core.training.run import TrainingRun
+
+    if args.resume:
+        if not args.out:
+            raise _UsageError("--resume needs --out RUN, the run folder to continue")
+        run = TrainingRun.resume(args.out, kimg=args.kimg, minutes=args.minutes, device=None if args.device == "auto" else args.device)
+        return _drive(run)
+
+    device = resolve_device(args.device)
+    resolution, classes, name = args.resolution, 0, "demo"
+    if args.folder:
+        scan = scan_folder(args.folder, classes=args.classes)
+        name = scan.root.name or "images"
+        classes = len(scan.class_names) if args.classes else 0
+        resolution = resolution or suggest_resolution(scan, device_type=device.type)
+    else:
+        from ganstudio.core.data import DEMO_CLASSES
+
+        classes = len(DEMO_CLASSES) if args.classes else 0
+        resolution = resolution or 64
+    config = TrainConfig(
+        model=ModelConfig(resolution=resolution, num_classes=classes),
+        batch=args.batch,
+        seed=args.seed,
+        kimg=args.kimg,
+        minutes=args.minutes,
+        device=args.device,
+    )
+    out = Path(args.out) if args.out else _unique_run_dir(name)
+    return _drive(TrainingRun.new(out, config, args.folder))
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ganstudio.core.config import ModelConfig, TrainConfig
+    from ganstudio.core.device import resolve_device
+    from ganstudio.core.training.run import TrainingRun
+
+    device = resolve_device(args.device)
+    # 32 px on a CPU so that shapes appear within minutes; 64 px where a GPU makes it cheap.
+    resolution = 64 if device.type == "cuda" else 32
+    config = TrainConfig(
+        model=ModelConfig(resolution=resolution), minutes=args.minutes, device=args.device,
+        snapshot_kimg=1.0, checkpoint_kimg=5.0, metric_images=512,
+    )
+    out = Path(args.out) if args.out else _unique_run_dir("demo")
+    return _drive(TrainingRun.new(out, config, None))
+
+
+def _drive(run) -> int:  # noqa: ANN001 - TrainingRun, imported lazily
+    from ganstudio.cli_progress import ProgressPrinter
+
+    printer = ProgressPrinter(sys.stdout)
+    run.listener = printer
+    interrupts = 0
+
+    def on_sigint(signum, frame) -> None:  # noqa: ANN001
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            raise KeyboardInterrupt
+        printer.note("stopping: saving a checkpoint first (Ctrl-C again to abort without saving)")
+        run.stop()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        finished = run.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    printer.summary(run.folder.path, finished)
+    return 0
+
+
+class _UsageError(Exception):
+    """Options that parse but do not fit together; reported like argparse's own errors."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except _UsageError as e:
+        parser.error(str(e))
+    except GanStudioError as e:
+        print(f"\nerror: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\naborted", file=sys.stderr)
+        return 130
+    return 0

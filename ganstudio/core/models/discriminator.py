@@ -1,0 +1,57 @@
+"""Discriminator: 4x4 stride-2 convs halving the resolution down to 4 px, minibatch-std, and a
+projection head for class-conditional models."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganstudio.core.config import ModelConfig
+from ganstudio.core.models.layers import EqualConv2d, EqualLinear
+
+
+class Discriminator(nn.Module):
+    """image [N, 3, R, R] in [-1, 1] (+ class_index [N]) -> logit [N]."""
+
+    def __init__(self, cfg: ModelConfig, *, mbstd_group: int = 4) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.mbstd_group = mbstd_group
+        res = cfg.resolution
+        self.from_rgb = EqualConv2d(3, cfg.channels(res, True), 1)
+        blocks = []
+        while res > 4:
+            blocks.append(EqualConv2d(cfg.channels(res, True), cfg.channels(res // 2, True), 4, down=True))
+            res //= 2
+        self.blocks = nn.Sequential(*blocks)
+        c4 = cfg.channels(4, discriminator=True)
+        self.conv = EqualConv2d(c4 + 1, c4, 3)
+        self.fc = EqualLinear(c4 * 16, c4, activate=True)
+        self.out = EqualLinear(c4, 1)
+        # Projection discriminator (Miyato & Koyama 2018): class embedding dotted with features.
+        self.embed = EqualLinear(cfg.num_classes, c4) if cfg.num_classes else None
+
+    def minibatch_std(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        g = min(self.mbstd_group, n)
+        if n % g:
+            g = 1
+        y = x.reshape(g, -1, c, h, w)
+        y = (y - y.mean(0)).square().mean(0).add(1e-8).sqrt().mean(dim=(1, 2, 3))  # [n/g]
+        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w)
+        return torch.cat([x, y], dim=1)
+
+    def forward(self, img: torch.Tensor, class_index: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.blocks(self.from_rgb(img))
+        x = self.conv(self.minibatch_std(x))
+        h = self.fc(x.flatten(1))
+        out = self.out(h).squeeze(1)
+        if self.embed is not None:
+            if class_index is None:
+                raise ValueError("this discriminator is class-conditional: pass class_index")
+            onehot = F.one_hot(class_index, self.cfg.num_classes).to(h.dtype)
+            out = out + (self.embed(onehot) * h).sum(1) / math.sqrt(h.shape[1])
+        return out

@@ -1,0 +1,109 @@
+"""Checkpoints: every tensor in one safetensors file, everything else in a JSON twin.
+
+Writes are atomic (temp file + os.replace), tensors first and JSON last, so a checkpoint exists
+only once both halves are whole; a crash mid-write leaves the previous one untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from ganstudio.core.errors import CheckpointError
+
+SCHEMA_VERSION = 1
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2) + "\n").encode())
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} is missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path} cannot be read as JSON ({e})") from None
+
+
+def checkpoint_name(step: int) -> str:
+    return f"{step:07d}"
+
+
+def save_checkpoint(folder: Path, step: int, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Path:
+    """Write NNNNNNN.safetensors then NNNNNNN.json; returns the JSON path."""
+    name = checkpoint_name(step)
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp)
+        os.replace(tmp, folder / f"{name}.safetensors")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    json_path = folder / f"{name}.json"
+    atomic_write_json(json_path, {"schema_version": SCHEMA_VERSION, "step": step, **meta})
+    return json_path
+
+
+def list_checkpoints(folder: Path) -> list[int]:
+    """Steps of complete checkpoints (both halves present), oldest first."""
+    if not folder.is_dir():
+        return []
+    steps = []
+    for p in folder.glob("[0-9]" * 7 + ".json"):
+        if p.with_suffix(".safetensors").exists():
+            steps.append(int(p.stem))
+    return sorted(steps)
+
+
+def load_checkpoint(folder: Path, step: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    name = checkpoint_name(step)
+    meta = read_json(folder / f"{name}.json")
+    version = meta.get("schema_version") if isinstance(meta, dict) else None
+    if version != SCHEMA_VERSION:
+        raise CheckpointError(
+            f"{folder / (name + '.json')} has checkpoint schema version {version!r}; this GAN Studio reads "
+            f"version {SCHEMA_VERSION}. Open it with the GAN Studio version that wrote it, or start a new run."
+        )
+    path = folder / f"{name}.safetensors"
+    try:
+        tensors = load_file(path)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path} cannot be read ({e}); it may be truncated or damaged") from None
+    return tensors, meta
+
+
+def prune_checkpoints(folder: Path, keep: int, protect: set[int]) -> None:
+    """Delete all but the newest `keep` checkpoints, never one in `protect` (the best)."""
+    steps = list_checkpoints(folder)
+    for step in steps[: max(0, len(steps) - keep)]:
+        if step in protect:
+            continue
+        name = checkpoint_name(step)
+        # JSON first: without it the pair no longer counts as a checkpoint.
+        (folder / f"{name}.json").unlink(missing_ok=True)
+        (folder / f"{name}.safetensors").unlink(missing_ok=True)

@@ -1,0 +1,348 @@
+"""A training run: loads the data, drives the Trainer step by step, writes the run folder and
+emits events. Thread-safe control (pause / resume / stop / snapshot now) for the app's worker.
+
+    run = TrainingRun.new("runs/flowers", config, data="~/flowers", listener=print)
+    run.run()          # blocks; call from a worker thread to keep a UI responsive
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganstudio.core.config import TrainConfig
+from ganstudio.core.data import ImageDataset, load_image_folder, make_demo_dataset
+from ganstudio.core.device import fits_on_device, resolve_device
+from ganstudio.core.errors import CheckpointError, GanStudioError, TrainingError
+from ganstudio.core.metrics.swd import SlicedWasserstein
+from ganstudio.core.training import events as ev
+from ganstudio.core.training.checkpoint import (
+    atomic_write_json,
+    list_checkpoints,
+    load_checkpoint,
+    prune_checkpoints,
+    read_json,
+    save_checkpoint,
+)
+from ganstudio.core.training.health import HealthMonitor, diversity
+from ganstudio.core.training.runfolder import RunFolder
+from ganstudio.core.training.trainer import Trainer
+
+DEMO_SOURCE = "builtin:demo"
+MAX_ROLLBACKS = 3
+METRIC_NAME = "swd"
+
+
+def make_grid(images: torch.Tensor, cols: int) -> np.ndarray:
+    """uint8 [N, 3, R, R] -> uint8 [rows*R, cols*R, 3]."""
+    n, c, r, _ = images.shape
+    rows = math.ceil(n / cols)
+    padded = torch.zeros(rows * cols, c, r, r, dtype=torch.uint8)
+    padded[:n] = images
+    return padded.reshape(rows, cols, c, r, r).permute(0, 3, 1, 4, 2).reshape(rows * r, cols * r, c).numpy()
+
+
+class TrainingRun:
+    def __init__(self, folder: RunFolder, config: TrainConfig, data: str | None, *, resume: bool, listener: ev.Listener | None) -> None:
+        self.folder = folder
+        self.config = config
+        self.data = data  # folder path, or None for the demo
+        self.resuming = resume
+        self.listener = listener or (lambda event: None)
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._snapshot_requested = threading.Event()
+        self._metric_pool = ThreadPoolExecutor(1, thread_name_prefix="ganstudio-metric")
+        self._pending_metric: tuple[int, float, Future] | None = None
+        self._rollbacks = 0
+        self._last_snapshot_step = self._last_metric_step = -1
+
+    # ---- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def new(cls, run_dir: str | Path, config: TrainConfig, data: str | Path | None = None, listener: ev.Listener | None = None) -> "TrainingRun":
+        folder = RunFolder(Path(run_dir).expanduser().resolve())
+        if folder.exists():
+            raise CheckpointError(f"{folder.path} already holds a training run: resume it, or choose another output folder")
+        return cls(folder, config, str(Path(data).expanduser().resolve()) if data else None, resume=False, listener=listener)
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, *, listener: ev.Listener | None = None, **overrides: Any) -> "TrainingRun":
+        """Continue a run from its latest good checkpoint; overrides (kimg, minutes, device) replace run.json's."""
+        folder = RunFolder(Path(run_dir).expanduser().resolve())
+        if not folder.exists():
+            raise CheckpointError(f"{folder.path} holds no training run to resume (no run.json)")
+        info = folder.read()
+        config = folder.config().replace(**{k: v for k, v in overrides.items() if v is not None})
+        source = info.get("dataset", {}).get("source", DEMO_SOURCE)
+        return cls(folder, config, None if source == DEMO_SOURCE else source, resume=True, listener=listener)
+
+    # ---- control (any thread) -------------------------------------------------------------
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume_training(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        """Save a checkpoint and finish at the next step boundary."""
+        self._stop.set()
+        self._running.set()
+
+    def snapshot_now(self) -> None:
+        self._snapshot_requested.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # ---- the run ----------------------------------------------------------------------------
+
+    def _load_data(self) -> ImageDataset:
+        res = self.config.model.resolution
+        if self.data is None:
+            return make_demo_dataset(res, seed=0)
+
+        def progress(done: int, total: int) -> None:
+            self.listener(ev.Preparing(done, total, f"decoding images from {self.data}"))
+
+        return load_image_folder(self.data, res, classes=self.config.model.num_classes > 0, progress=progress)
+
+    def run(self) -> ev.Finished:
+        """Train until the kimg/minutes budget is spent or stop() is called. Blocking."""
+        trainer = None
+        try:
+            self._prepare()
+            trainer = self.trainer
+            finished = self._loop()
+        except GanStudioError as e:
+            step, kimg = (trainer.step, trainer.images_seen / 1000) if trainer else (0, 0.0)
+            finished = ev.Finished(step, kimg, "error", str(e))
+            self.listener(finished)
+            raise
+        finally:
+            self._metric_pool.shutdown(wait=True)
+        self.listener(finished)
+        return finished
+
+    def _prepare(self) -> None:
+        cfg = self.config
+        self.device = resolve_device(cfg.device)
+        dataset = self._load_data()
+        if self.config.model.num_classes and dataset.num_classes != self.config.model.num_classes:
+            raise GanStudioError(
+                f"{self.data}: the run expects {self.config.model.num_classes} classes, the folder has {dataset.num_classes}"
+            )
+        on_device = fits_on_device(dataset.images.numel(), self.device)
+        data_device = self.device if on_device else torch.device("cpu")
+        images = dataset.images.to(data_device)
+        labels = dataset.labels.to(data_device) if dataset.labels is not None and cfg.model.num_classes else None
+        self.trainer = Trainer(cfg, images, labels, self.device)
+        self.dataset = dataset
+        dataset_info = {
+            "name": dataset.name,
+            "source": dataset.source,
+            "fingerprint": dataset.fingerprint,
+            "images": len(dataset),
+            "skipped": len(dataset.skipped),
+            "classes": list(dataset.class_names) if cfg.model.num_classes else [],
+        }
+        # Fixed latents: the preview grid and the metric's fakes are comparable across the run.
+        g = torch.Generator().manual_seed(cfg.seed + 2)
+        self.grid_z = torch.randn(cfg.grid_size**2, cfg.model.latent_dim, generator=g)
+        self.metric_z = torch.randn(cfg.metric_images, cfg.model.latent_dim, generator=g)
+        ncls = cfg.model.num_classes
+        self.grid_labels = torch.arange(cfg.grid_size).repeat_interleave(cfg.grid_size) % ncls if ncls else None
+        self.metric_labels = torch.randint(0, ncls, (cfg.metric_images,), generator=g) if ncls else None
+        subset = torch.randperm(len(dataset), generator=g)[: cfg.metric_images]
+        self.swd = SlicedWasserstein(dataset.images[subset], seed=cfg.seed)
+        self.health = HealthMonitor(diversity(dataset.images[subset]))
+        resumed_from = 0.0
+        if self.resuming:
+            resumed_from = self._restore_latest()
+            recorded = self.folder.read().get("dataset", {}).get("fingerprint")
+            if recorded and recorded != dataset.fingerprint:
+                self._warn("data_changed", f"the images in {dataset.source} changed since this run started", "training goes on with the current images")
+        else:
+            self.folder.create(cfg, dataset_info)
+        self._best_value = self._read_best_value()
+        self.listener(ev.Started(cfg.to_dict(), dataset.summary(), self.folder.path, str(self.device), resumed_from, len(dataset)))
+
+    def _restore_latest(self) -> float:
+        """Load the newest checkpoint that reads back whole; damaged ones are skipped with a warning."""
+        for step in reversed(list_checkpoints(self.folder.checkpoints)):
+            try:
+                tensors, meta = load_checkpoint(self.folder.checkpoints, step)
+                self.trainer.load_state(tensors, meta)
+                return self.trainer.images_seen / 1000
+            except CheckpointError as e:
+                self._warn("damaged_checkpoint", str(e), "resuming from the checkpoint before it")
+            except (KeyError, RuntimeError, ValueError) as e:
+                raise CheckpointError(
+                    f"checkpoint {step:07d} in {self.folder.checkpoints} does not fit this run's model ({e})"
+                ) from None
+        raise CheckpointError(f"{self.folder.checkpoints} holds no readable checkpoint to resume from")
+
+    def _read_best_value(self) -> float | None:
+        try:
+            return float(read_json(self.folder.best_json)["value"]) if self.folder.best_json.is_file() else None
+        except (CheckpointError, KeyError, TypeError, ValueError):
+            return None
+
+    # ---- the loop -------------------------------------------------------------------------
+
+    def _loop(self) -> ev.Finished:
+        cfg, t = self.config, self.trainer
+        start_kimg = t.images_seen / 1000
+        train_seconds = 0.0
+        last_log_time, last_log_images = time.perf_counter(), t.images_seen
+        speed = 0.0
+        next_snapshot = self._next_tick(cfg.snapshot_kimg)
+        next_checkpoint = self._next_tick(cfg.checkpoint_kimg)
+        if self.folder.latest_checkpoint() is None:
+            self._save_checkpoint()  # there is always a checkpoint to roll back to
+        self._snapshot()
+        while True:
+            if not self._running.is_set():
+                paused_at = time.perf_counter()
+                self._running.wait()
+                last_log_time += time.perf_counter() - paused_at  # paused time is not training time
+            self._collect_metric(block=False)
+            kimg = t.images_seen / 1000
+            elapsed_minutes = (train_seconds + time.perf_counter() - last_log_time) / 60
+            done = (cfg.kimg is not None and kimg >= cfg.kimg) or (cfg.minutes is not None and elapsed_minutes >= cfg.minutes)
+            if self._stop.is_set() or done:
+                if self._last_snapshot_step != t.step:
+                    self._snapshot()
+                self._save_checkpoint(with_metric=done and self._last_metric_step != t.step)
+                self._collect_metric(block=True)
+                return ev.Finished(t.step, kimg, "completed" if done else "stopped")
+
+            t.train_step()
+
+            if t.step % cfg.log_interval == 0:
+                now = time.perf_counter()
+                interval = now - last_log_time
+                train_seconds += interval
+                instant = (t.images_seen - last_log_images) / max(interval, 1e-9)
+                speed = instant if speed == 0 else 0.7 * speed + 0.3 * instant
+                last_log_time, last_log_images = now, t.images_seen
+                self._report_progress(speed, start_kimg, train_seconds)
+            kimg = t.images_seen / 1000
+            if kimg >= next_snapshot or self._snapshot_requested.is_set():
+                self._snapshot_requested.clear()
+                self._snapshot()
+                next_snapshot = self._next_tick(cfg.snapshot_kimg)
+            if kimg >= next_checkpoint:
+                self._save_checkpoint(with_metric=True)
+                next_checkpoint = self._next_tick(cfg.checkpoint_kimg)
+
+    def _next_tick(self, every_kimg: float) -> float:
+        kimg = self.trainer.images_seen / 1000
+        return (math.floor(kimg / every_kimg + 1e-9) + 1) * every_kimg
+
+    def _report_progress(self, speed: float, start_kimg: float, train_seconds: float) -> None:
+        cfg, t = self.config, self.trainer
+        stats = t.read_stats()
+        if not all(math.isfinite(v) for v in stats.values()):
+            self._roll_back(stats)
+            return
+        kimg = t.images_seen / 1000
+        eta = fraction = None
+        if cfg.kimg is not None:
+            fraction = min(1.0, kimg / cfg.kimg)
+            eta = max(0.0, (cfg.kimg - kimg) * 1000 / max(speed, 1e-9))
+        if cfg.minutes is not None:
+            time_fraction = min(1.0, train_seconds / (cfg.minutes * 60))
+            time_eta = max(0.0, cfg.minutes * 60 - train_seconds)
+            fraction = time_fraction if fraction is None else max(fraction, time_fraction)
+            eta = time_eta if eta is None else min(eta, time_eta)
+        losses = {k: v for k, v in stats.items() if k in ("g", "d", "r1")}
+        event = ev.Progress(t.step, kimg, speed, eta, fraction, losses, stats["d_real"], stats["d_fake"], t.ada.p)
+        self.folder.append_log(
+            {"step": t.step, "kimg": round(kimg, 4), "time": round(train_seconds, 2), "img_s": round(speed, 2),
+             "losses": losses, "d_real": stats["d_real"], "d_fake": stats["d_fake"], "augment_p": t.ada.p}
+        )
+        self.listener(event)
+        for issue in self.health.check_progress(kimg, stats["d_real"], stats["d_fake"]):
+            self._warn(issue.what, issue.why, issue.action)
+
+    def _roll_back(self, stats: dict[str, float]) -> None:
+        t = self.trainer
+        self._rollbacks += 1
+        bad = ", ".join(f"{k}={v}" for k, v in stats.items() if not math.isfinite(v))
+        if self._rollbacks > MAX_ROLLBACKS:
+            raise TrainingError(
+                f"losses became NaN/inf {self._rollbacks} times ({bad}) even after lowering the learning rate "
+                f"{MAX_ROLLBACKS} times; the last good checkpoint is kept in {self.folder.checkpoints}. "
+                "Try a lower learning rate or a smaller batch."
+            )
+        g_lr, d_lr = t.g_lr, t.d_lr
+        step = self.folder.latest_checkpoint()
+        tensors, meta = load_checkpoint(self.folder.checkpoints, step)
+        t.load_state(tensors, meta, reset_optimizers=True)
+        t.set_learning_rates(g_lr * 0.5, d_lr * 0.5)  # something must change, or it NaNs again
+        self._warn(
+            "nan",
+            f"losses became NaN/inf at step {t.step} ({bad})",
+            f"rolled back to checkpoint {step:07d}, halved the learning rates (G {t.g_lr:.2g}, D {t.d_lr:.2g}) and reset the optimisers",
+        )
+
+    def _warn(self, what: str, why: str, action: str) -> None:
+        t = getattr(self, "trainer", None)
+        step, kimg = (t.step, t.images_seen / 1000) if t else (0, 0.0)
+        if self.folder.exists():
+            self.folder.append_log({"step": step, "kimg": round(kimg, 4), "warning": {"what": what, "why": why, "action": action}})
+        self.listener(ev.TrainingWarning(step, kimg, what, why, action))
+
+    def _snapshot(self) -> None:
+        t = self.trainer
+        self._last_snapshot_step = t.step
+        images = t.generate(self.grid_z, self.grid_labels)
+        grid = make_grid(images, self.config.grid_size)
+        path = self.folder.write_sample_grid(t.step, grid)
+        self.listener(ev.Snapshot(t.step, t.images_seen / 1000, grid, path))
+        for issue in self.health.check_samples(t.images_seen / 1000, images):
+            self._warn(issue.what, issue.why, issue.action)
+
+    def _save_checkpoint(self, *, with_metric: bool = False) -> None:
+        t = self.trainer
+        if self.folder.latest_checkpoint() == t.step and not with_metric:
+            return
+        path = save_checkpoint(self.folder.checkpoints, t.step, t.state_tensors(), t.state_meta())
+        # Never prune the best, nor one whose metric is still being computed (it may become the best).
+        protect = {t.step, self.folder.best_checkpoint(), self._pending_metric[0] if self._pending_metric else None}
+        prune_checkpoints(self.folder.checkpoints, self.config.keep_checkpoints, protect - {None})
+        self.listener(ev.CheckpointSaved(t.step, t.images_seen / 1000, path))
+        if with_metric:
+            self._last_metric_step = t.step
+            self._collect_metric(block=True)  # at most one evaluation in flight
+            fakes = t.generate(self.metric_z, self.metric_labels)
+            self._pending_metric = (t.step, t.images_seen / 1000, self._metric_pool.submit(self.swd, fakes))
+
+    def _collect_metric(self, *, block: bool) -> None:
+        if not self._pending_metric:
+            return
+        step, kimg, future = self._pending_metric
+        if not block and not future.done():
+            return
+        self._pending_metric = None
+        values = future.result()
+        value = values[METRIC_NAME]
+        is_best = self._best_value is None or value < self._best_value
+        if is_best:
+            self._best_value = value
+            atomic_write_json(self.folder.best_json, {"step": step, "kimg": kimg, "metric": METRIC_NAME, "value": value})
+        self.folder.append_log({"step": step, "kimg": round(kimg, 4), "metrics": values})
+        self.listener(ev.Metric(step, kimg, METRIC_NAME, value, is_best))
+        for issue in self.health.check_metric(kimg, value):
+            self._warn(issue.what, issue.why, issue.action)

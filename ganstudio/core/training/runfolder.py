@@ -1,0 +1,107 @@
+"""The run folder (DESIGN.md): run.json, log.jsonl, checkpoints/, samples/, export/."""
+
+from __future__ import annotations
+
+import json
+from io import BytesIO
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+import ganstudio
+from ganstudio.core.config import TrainConfig
+from ganstudio.core.errors import CheckpointError
+from ganstudio.core.training.checkpoint import (
+    SCHEMA_VERSION,
+    atomic_write_bytes,
+    atomic_write_json,
+    checkpoint_name,
+    list_checkpoints,
+    read_json,
+)
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    path: Path
+
+    @property
+    def run_json(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def log(self) -> Path:
+        return self.path / "log.jsonl"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def samples(self) -> Path:
+        return self.path / "samples"
+
+    @property
+    def best_json(self) -> Path:
+        return self.checkpoints / "best.json"
+
+    def exists(self) -> bool:
+        return self.run_json.is_file()
+
+    def create(self, config: TrainConfig, dataset: dict[str, Any]) -> None:
+        for d in (self.path, self.checkpoints, self.samples, self.path / "export"):
+            d.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(
+            self.run_json,
+            {
+                "schema_version": SCHEMA_VERSION,
+                "ganstudio_version": ganstudio.__version__,
+                "config": config.to_dict(),
+                "dataset": dataset,
+            },
+        )
+
+    def read(self) -> dict[str, Any]:
+        data = read_json(self.run_json)
+        if not isinstance(data, dict) or "config" not in data:
+            raise CheckpointError(f"{self.run_json} is not a GAN Studio run description (no 'config')")
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise CheckpointError(
+                f"{self.run_json} has schema version {data.get('schema_version')!r}; this GAN Studio "
+                f"({ganstudio.__version__}) reads version {SCHEMA_VERSION}. Start a new run, or open this one "
+                f"with the version that made it ({data.get('ganstudio_version', 'unknown')})."
+            )
+        return data
+
+    def config(self) -> TrainConfig:
+        try:
+            return TrainConfig.from_dict(self.read()["config"])
+        except (TypeError, ValueError) as e:
+            raise CheckpointError(f"{self.run_json} holds an invalid configuration: {e}") from None
+
+    def append_log(self, record: dict[str, Any]) -> None:
+        with self.log.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def write_sample_grid(self, step: int, grid: np.ndarray) -> Path:
+        path = self.samples / f"{checkpoint_name(step)}.png"
+        buf = BytesIO()
+        Image.fromarray(grid).save(buf, format="PNG")
+        atomic_write_bytes(path, buf.getvalue())
+        return path
+
+    def latest_checkpoint(self) -> int | None:
+        steps = list_checkpoints(self.checkpoints)
+        return steps[-1] if steps else None
+
+    def best_checkpoint(self) -> int | None:
+        if not self.best_json.is_file():
+            return None
+        try:
+            step = int(read_json(self.best_json)["step"])
+        except (CheckpointError, KeyError, TypeError, ValueError):
+            return None
+        return step if step in list_checkpoints(self.checkpoints) else None

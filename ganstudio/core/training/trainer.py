@@ -1,0 +1,211 @@
+"""One GAN training step at a time: non-saturating loss, DiffAugment with adaptive p, lazy R1,
+EMA of G. Holds the networks, optimisers and the run's RNG; the driver (run.py) decides when to
+log, snapshot, checkpoint, roll back and stop.
+
+All randomness of training comes from one torch.Generator on the device, saved in checkpoints,
+so that a resumed run repeats an uninterrupted one step for step on the CPU.
+"""
+
+from __future__ import annotations
+
+import copy
+from contextlib import nullcontext
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ganstudio.core.config import TrainConfig
+from ganstudio.core.models import Discriminator, Generator
+from ganstudio.core.training.augment import AdaptiveAugment, augment, parse_augments
+
+ADA_INTERVAL = 4  # steps between updates of the augmentation strength
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, images: torch.Tensor, labels: torch.Tensor | None, device: torch.device) -> None:
+        self.cfg = cfg
+        self.device = device
+        self.images = images  # uint8 [N, 3, R, R], on `device` when it fits, else CPU
+        self.labels = labels
+        torch.manual_seed(cfg.seed)  # weight init only; training draws from self.rng
+        self.G = Generator(cfg.model).to(device)
+        self.D = Discriminator(cfg.model).to(device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.rng = torch.Generator(device=device).manual_seed(cfg.seed)
+        self.data_rng = torch.Generator().manual_seed(cfg.seed + 1)
+        self.g_lr, self.d_lr = cfg.g_lr, cfg.d_lr
+        self.opt_g = self._adam(self.G, self.g_lr)
+        self.opt_d = self._adam(self.D, self.d_lr)
+        self.augments = parse_augments(cfg.augment)
+        self.ada = AdaptiveAugment(
+            cfg.augment_target, cfg.augment_speed_kimg, p=cfg.augment_p or 0.0, fixed=cfg.augment_p is not None
+        )
+        self.step = 0
+        self.images_seen = 0
+        # bf16 autocast on CUDA speeds up the convs; R1 stays in fp32 for a stable gradient norm.
+        use_amp = device.type == "cuda" and cfg.mixed_precision and torch.cuda.is_bf16_supported()
+        self._autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else nullcontext
+        self._stats = self._zero_stats()
+
+    def _adam(self, net: torch.nn.Module, lr: float) -> torch.optim.Adam:
+        return torch.optim.Adam(net.parameters(), lr=lr, betas=tuple(self.cfg.betas), eps=1e-8)
+
+    def _zero_stats(self) -> dict[str, torch.Tensor]:
+        keys = ("g", "d", "r1", "d_real", "d_fake", "n", "n_r1")
+        return {k: torch.zeros((), device=self.device) for k in keys}
+
+    # ---- one step -------------------------------------------------------------------------
+
+    def _sample_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        # Indices come from a CPU generator whether the dataset sits on the GPU or not.
+        idx = torch.randint(0, self.images.shape[0], (self.cfg.batch,), generator=self.data_rng)
+        real = self.images[idx.to(self.images.device)].to(self.device, non_blocking=True).float().div_(127.5).sub_(1.0)
+        labels = self.labels[idx.to(self.labels.device)].to(self.device) if self.labels is not None else None
+        return real, labels
+
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        return augment(x, self.augments, self.ada.p, self.rng)
+
+    def train_step(self) -> None:
+        """One D update and one G update on a batch; G's fakes are made once and reused."""
+        cfg = self.cfg
+        real, labels = self._sample_batch()
+        fake_labels = labels[torch.randperm(labels.shape[0], device=self.device, generator=self.rng)] if labels is not None else None
+        z = torch.randn(cfg.batch, cfg.model.latent_dim, device=self.device, generator=self.rng)
+
+        with self._autocast():
+            fake = self.G(z, fake_labels, update_w_avg=True)
+            # D step: push D(real) up and D(fake) down.
+            self.D.requires_grad_(True)
+            real_logits = self.D(self._augment(real), labels).float()
+            fake_logits = self.D(self._augment(fake.detach()), fake_labels).float()
+            d_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+
+        if cfg.r1_gamma > 0 and self.step % cfg.r1_interval == 0:
+            self._r1_step(real, labels)
+
+        # G step against the updated D, through the same fakes (as the DCGAN example does).
+        self.D.requires_grad_(False)
+        with self._autocast():
+            g_logits = self.D(self._augment(fake), fake_labels).float()
+            g_loss = F.softplus(-g_logits).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+
+        self._update_ema()
+        self.ada.accumulate(real_logits)
+        self.step += 1
+        self.images_seen += cfg.batch
+        if self.step % ADA_INTERVAL == 0:
+            self.ada.update(cfg.batch * ADA_INTERVAL)
+
+        s = self._stats
+        s["g"] += g_loss.detach()
+        s["d"] += d_loss.detach()
+        s["d_real"] += torch.sigmoid(real_logits.detach()).mean()
+        s["d_fake"] += torch.sigmoid(fake_logits.detach()).mean()
+        s["n"] += 1
+
+    def _r1_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> None:
+        """Lazy R1 (StyleGAN2): penalise |grad D(real)|^2 every r1_interval steps, scaled up to match."""
+        real = real.detach().requires_grad_(True)
+        logits = self.D(self._augment(real), labels)
+        (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
+        penalty = grad.square().sum(dim=(1, 2, 3)).mean()
+        loss = penalty * (self.cfg.r1_gamma / 2 * self.cfg.r1_interval)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        self._stats["r1"] += penalty.detach()
+        self._stats["n_r1"] += 1
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        cfg = self.cfg
+        ema_nimg = cfg.ema_kimg * 1000
+        if cfg.ema_rampup:
+            ema_nimg = min(ema_nimg, self.images_seen * cfg.ema_rampup)
+        beta = 0.5 ** (cfg.batch / max(ema_nimg, 1e-8))
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema.lerp_(p, 1 - beta)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            b_ema.copy_(b)
+
+    def read_stats(self) -> dict[str, float]:
+        """Means since the last call. Reads tensors back to the host: a sync point, call sparingly."""
+        s = {k: float(v) for k, v in self._stats.items()}
+        self._stats = self._zero_stats()
+        n = max(s["n"], 1.0)
+        out = {"g": s["g"] / n, "d": s["d"] / n, "d_real": s["d_real"] / n, "d_fake": s["d_fake"] / n}
+        if s["n_r1"]:
+            out["r1"] = s["r1"] / s["n_r1"]
+        return out
+
+    # ---- sampling -------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch: int = 256) -> torch.Tensor:
+        """EMA-G images as uint8 [N, 3, R, R] on the CPU."""
+        out = []
+        for i in range(0, z.shape[0], batch):
+            lab = labels[i : i + batch] if labels is not None else None
+            img = self.G_ema(z[i : i + batch].to(self.device), lab.to(self.device) if lab is not None else None)
+            out.append(img.float().mul(127.5).add(128).clamp(0, 255).to(torch.uint8).cpu())
+        return torch.cat(out)
+
+    # ---- state for checkpoints ------------------------------------------------------------
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        t: dict[str, torch.Tensor] = {}
+        for prefix, net in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
+            t.update({f"{prefix}.{k}": v for k, v in net.state_dict().items()})
+        for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            for i, state in opt.state_dict()["state"].items():
+                t.update({f"{prefix}.{i}.{k}": torch.as_tensor(v) for k, v in state.items()})
+        t["rng"] = self.rng.get_state()
+        t["data_rng"] = self.data_rng.get_state()
+        return t
+
+    def state_meta(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "kimg": self.images_seen / 1000,
+            "g_lr": self.g_lr,
+            "d_lr": self.d_lr,
+            "augment_p": self.ada.p,
+            "ada": self.ada.state(),
+        }
+
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any], *, reset_optimizers: bool = False) -> None:
+        """Restore from a checkpoint. Raises KeyError/RuntimeError on a mismatch (caller words it)."""
+        for prefix, net in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
+            sd = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+            net.load_state_dict(sd, strict=True)
+        self.step = int(meta["step"])
+        self.images_seen = int(meta["images_seen"])
+        self.g_lr, self.d_lr = float(meta["g_lr"]), float(meta["d_lr"])
+        self.ada.load_state(meta["ada"])
+        self.opt_g, self.opt_d = self._adam(self.G, self.g_lr), self._adam(self.D, self.d_lr)
+        if not reset_optimizers:
+            for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+                sd = opt.state_dict()
+                for i in range(len(sd["param_groups"][0]["params"])):
+                    keys = [k for k in tensors if k.startswith(f"{prefix}.{i}.")]
+                    if keys:
+                        sd["state"][i] = {k.rsplit(".", 1)[1]: tensors[k].to(self.device) for k in keys}
+                        sd["state"][i]["step"] = sd["state"][i]["step"].cpu()
+                opt.load_state_dict(sd)
+        self.rng.set_state(tensors["rng"])
+        self.data_rng.set_state(tensors["data_rng"])
+        self._stats = self._zero_stats()
+
+    def set_learning_rates(self, g_lr: float, d_lr: float) -> None:
+        """New learning rates with fresh optimiser moments (used after a NaN rollback)."""
+        self.g_lr, self.d_lr = g_lr, d_lr
+        self.opt_g, self.opt_d = self._adam(self.G, self.g_lr), self._adam(self.D, self.d_lr)

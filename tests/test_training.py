@@ -1,0 +1,201 @@
+"""The training run end to end on tiny models: events, run folder, resume, control, NaN guard."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ganstudio.core.errors import CheckpointError, TrainingError
+from ganstudio.core.training import events as ev
+from ganstudio.core.training.checkpoint import list_checkpoints, load_checkpoint
+from ganstudio.core.training.run import TrainingRun
+from ganstudio.core.training.trainer import Trainer
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[ev.Event] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, event: ev.Event) -> None:
+        with self.lock:
+            self.events.append(event)
+
+    def of(self, kind: type) -> list:
+        with self.lock:
+            return [e for e in self.events if isinstance(e, kind)]
+
+
+def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    step = list_checkpoints(run_dir / "checkpoints")[-1]
+    tensors, _ = load_checkpoint(run_dir / "checkpoints", step)
+    return tensors
+
+
+def test_short_run_writes_run_folder_and_events_in_order(tmp_path, image_folder, tiny_config):
+    rec = Recorder()
+    cfg = tiny_config(kimg=0.128)
+    finished = TrainingRun.new(tmp_path / "run", cfg, image_folder, rec).run()
+
+    kinds = [type(e).__name__ for e in rec.events if not isinstance(e, ev.Preparing)]
+    assert kinds[0] == "Started" and kinds[-1] == "Finished"
+    assert finished.reason == "completed" and finished.step == 16
+    for kind in ("Progress", "Snapshot", "CheckpointSaved", "Metric"):
+        assert kind in kinds
+    assert rec.of(ev.Preparing)[-1].done == 24  # decode progress reached the end
+
+    progress = rec.of(ev.Progress)
+    assert [p.step for p in progress] == sorted(p.step for p in progress)
+    assert all(np.isfinite(p.losses["g"]) and 0 <= p.d_real <= 1 for p in progress)
+    assert progress[-1].fraction_done == pytest.approx(1.0, abs=0.2)
+
+    run = tmp_path / "run"
+    info = json.loads((run / "run.json").read_text())
+    assert info["config"]["model"]["resolution"] == 32
+    assert info["dataset"]["images"] == 24 and len(info["dataset"]["fingerprint"]) == 64
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert any("losses" in r for r in log) and any("metrics" in r for r in log)
+    best = json.loads((run / "checkpoints" / "best.json").read_text())
+    assert best["step"] in list_checkpoints(run / "checkpoints")
+
+    # The samples changed as G learned: the first and last grids differ.
+    grids = sorted((run / "samples").glob("*.png"))
+    first, last = (np.asarray(Image.open(p), dtype=np.float32) for p in (grids[0], grids[-1]))
+    assert first.shape == (4 * 32, 4 * 32, 3)
+    assert np.abs(first - last).mean() > 2.0
+    snap = rec.of(ev.Snapshot)[-1]
+    assert snap.grid.dtype == np.uint8 and snap.path == grids[-1]
+
+
+def test_resume_matches_uninterrupted_run(tmp_path, image_folder, tiny_config):
+    TrainingRun.new(tmp_path / "whole", tiny_config(kimg=0.096), image_folder).run()
+    TrainingRun.new(tmp_path / "split", tiny_config(kimg=0.048), image_folder).run()
+    resumed = Recorder()
+    TrainingRun.resume(tmp_path / "split", kimg=0.096, listener=resumed).run()
+
+    assert resumed.of(ev.Started)[0].resumed_from_kimg == pytest.approx(0.048)
+    whole, split = _weights(tmp_path / "whole"), _weights(tmp_path / "split")
+    assert whole.keys() == split.keys()
+    for key in whole:
+        torch.testing.assert_close(split[key], whole[key], rtol=0, atol=0, msg=key)
+
+
+def test_pause_resume_stop_from_another_thread(tmp_path, image_folder, tiny_config):
+    rec = Recorder()
+    run = TrainingRun.new(tmp_path / "run", tiny_config(), image_folder, rec)  # no budget: until stopped
+    thread = threading.Thread(target=run.run)
+    first_progress = threading.Event()
+    run.listener = lambda e: (rec(e), isinstance(e, ev.Progress) and first_progress.set())
+    thread.start()
+    assert first_progress.wait(60)
+
+    run.pause()
+    assert run.paused
+    threading.Event().wait(0.5)  # let the step in flight finish
+    steps_at_pause = len(rec.of(ev.Progress))
+    threading.Event().wait(1.0)
+    assert len(rec.of(ev.Progress)) == steps_at_pause  # nothing trains while paused
+
+    run.resume_training()
+    run.snapshot_now()
+    run.stop()
+    thread.join(60)
+    assert not thread.is_alive()
+    finished = rec.of(ev.Finished)[-1]
+    assert finished.reason == "stopped"
+    assert list_checkpoints(tmp_path / "run" / "checkpoints")[-1] == finished.step  # stop saved first
+
+
+def _poison_after(step: int, times: int | None):
+    """Make G's weights NaN after `step` (once, or every time with times=None)."""
+    original = Trainer.train_step
+    state = {"left": times}
+
+    def train_step(self: Trainer) -> None:
+        original(self)
+        if self.step >= step and (state["left"] is None or state["left"] > 0):
+            with torch.no_grad():
+                next(self.G.synthesis.parameters()).fill_(float("nan"))
+            if state["left"] is not None:
+                state["left"] -= 1
+
+    return train_step
+
+
+def test_nan_rolls_back_lowers_lr_and_goes_on(tmp_path, image_folder, tiny_config, monkeypatch):
+    monkeypatch.setattr(Trainer, "train_step", _poison_after(5, times=1))
+    rec = Recorder()
+    cfg = tiny_config(kimg=0.128)
+    finished = TrainingRun.new(tmp_path / "run", cfg, image_folder, rec).run()
+
+    warnings = [w for w in rec.of(ev.TrainingWarning) if w.what == "nan"]
+    assert len(warnings) == 1 and "rolled back" in warnings[0].action
+    assert finished.reason == "completed"
+    tensors, meta = load_checkpoint(tmp_path / "run" / "checkpoints", finished.step)
+    assert meta["g_lr"] == pytest.approx(cfg.g_lr / 2)
+    assert all(torch.isfinite(t).all() for k, t in tensors.items() if t.is_floating_point())
+
+
+def test_nan_that_keeps_coming_back_stops_with_a_message(tmp_path, image_folder, tiny_config, monkeypatch):
+    monkeypatch.setattr(Trainer, "train_step", _poison_after(1, times=None))
+    rec = Recorder()
+    with pytest.raises(TrainingError, match="NaN"):
+        TrainingRun.new(tmp_path / "run", tiny_config(kimg=1.0), image_folder, rec).run()
+    assert rec.of(ev.Finished)[-1].reason == "error"
+    assert len([w for w in rec.of(ev.TrainingWarning) if w.what == "nan"]) == 3
+    assert list_checkpoints(tmp_path / "run" / "checkpoints") == [0]  # the good checkpoint is kept
+
+
+def test_conditional_run(tmp_path, tiny_config):
+    from conftest import make_image_folder
+
+    folder = make_image_folder(tmp_path / "classes", classes=("cats", "dogs"))
+    cfg = tiny_config(kimg=0.032, num_classes=2)
+    finished = TrainingRun.new(tmp_path / "run", cfg, folder).run()
+    assert finished.reason == "completed"
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["dataset"]["classes"] == ["cats", "dogs"]
+
+
+def test_pruning_keeps_newest_and_best(tmp_path, image_folder, tiny_config):
+    cfg = tiny_config(kimg=0.32, checkpoint_kimg=0.032, keep_checkpoints=2)
+    TrainingRun.new(tmp_path / "run", cfg, image_folder).run()
+    folder = tmp_path / "run" / "checkpoints"
+    steps = list_checkpoints(folder)
+    best = json.loads((folder / "best.json").read_text())["step"]
+    assert best in steps
+    assert set(steps) - {best} == set(steps[-2:]) - {best} and len(steps) <= 3
+
+
+def test_new_run_refuses_an_existing_run_folder(tmp_path, image_folder, tiny_config):
+    TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.016), image_folder).run()
+    with pytest.raises(CheckpointError, match="already holds a training run"):
+        TrainingRun.new(tmp_path / "run", tiny_config(), image_folder)
+
+
+def test_unknown_schema_version_gets_a_clear_message(tmp_path, image_folder, tiny_config):
+    TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.016), image_folder).run()
+    run_json = tmp_path / "run" / "run.json"
+    info = json.loads(run_json.read_text())
+    info["schema_version"] = 99
+    run_json.write_text(json.dumps(info))
+    with pytest.raises(CheckpointError, match="schema version 99"):
+        TrainingRun.resume(tmp_path / "run")
+
+
+def test_resume_skips_a_damaged_latest_checkpoint(tmp_path, image_folder, tiny_config):
+    TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.064), image_folder).run()
+    folder = tmp_path / "run" / "checkpoints"
+    latest = list_checkpoints(folder)[-1]
+    damaged = folder / f"{latest:07d}.safetensors"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    rec = Recorder()
+    TrainingRun.resume(tmp_path / "run", kimg=0.096, listener=rec).run()
+    assert any(w.what == "damaged_checkpoint" for w in rec.of(ev.TrainingWarning))
+    assert rec.of(ev.Started)[0].resumed_from_kimg < latest * 8 / 1000
