@@ -31,7 +31,7 @@ __all__ = ["SlicedWasserstein", "laplacian_pyramid", "sliced_wasserstein"]
 
 _BINS = 2048  # grid bins per direction; error only in bins where the two CDFs cross
 _BLOCK = 256  # descriptors projected at once: the working set stays in cache
-_CHUNK = 64  # images per pyramid chunk: the working set stays in cache
+_CHUNK_PIXELS = 32 * 64 * 64  # image pixels per pyramid chunk: the working set stays in cache
 
 
 def _pyr_down_axis(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -97,8 +97,8 @@ def _to_centred(images: torch.Tensor) -> torch.Tensor:
     projection (see _Level.projection) free of cancellation in float32.
     """
     if images.dtype == torch.uint8:
-        return images.float() - 127.5
-    return images.float() * 127.5  # x / 127.5 - 1 maps uint8 here too: both inputs agree
+        return images.float().sub_(127.5)  # float() of uint8 is a new tensor
+    return images.float() * 127.5  # out of place: float() may return the caller's tensor  # x / 127.5 - 1 maps uint8 here too: both inputs agree
 
 
 @dataclass(frozen=True)
@@ -117,27 +117,46 @@ def _descriptors(
     n, device = images.shape[0], images.device
     half, dims = patch // 2, 3 * patch * patch
     generator = torch.Generator().manual_seed(seed)  # CPU stream: same positions on any device
-    # Centres keep the whole neighbourhood inside the level (the reference's range).
+    # Top-left corners; centres keep the neighbourhood inside the level (the reference's range).
     corners = [
-        (torch.randint(half, res - half, (2, n * per_image), generator=generator) - half).to(device)
+        (torch.randint(half, res - half, (2, n * per_image), generator=generator) - half)
+        .int()
+        .to(device)
         for res in resolutions
     ]
-    owner = torch.arange(n, device=device).repeat_interleave(per_image)
+    # Flat offsets of a neighbourhood's elements from its corner, channel-major like the reference.
+    offsets = [
+        (
+            torch.arange(3).view(3, 1, 1) * res * res
+            + torch.arange(patch).view(1, patch, 1) * res
+            + torch.arange(patch).view(1, 1, patch)
+        )
+        .flatten()
+        .int()
+        .to(device)
+        for res in resolutions
+    ]
     values = [torch.empty(n * per_image, dims, device=device) for _ in resolutions]
-    sums = [torch.zeros(2, 3, dtype=torch.float64, device=device) for _ in resolutions]
-    for start in range(0, n, _CHUNK):
-        chunk = _to_centred(images[start : start + _CHUNK].to(device))
+    sums = [torch.zeros(2, dims, dtype=torch.float64, device=device) for _ in resolutions]
+    chunk_size = max(1, _CHUNK_PIXELS // (images.shape[-1] ** 2))
+    for start in range(0, n, chunk_size):
+        chunk = _to_centred(images[start : start + chunk_size].to(device))
         pick = slice(start * per_image, (start + chunk.shape[0]) * per_image)
-        for lod, level in enumerate(laplacian_pyramid(chunk, len(resolutions))):
-            windows = level.unfold(2, patch, 1).unfold(3, patch, 1)  # [n,3,y,x,ph,pw], a view
+        owner = torch.arange(chunk.shape[0], dtype=torch.int32, device=device)
+        owner = owner.repeat_interleave(per_image)
+        pyramid = laplacian_pyramid(chunk, len(resolutions))
+        for lod, (level, res) in enumerate(zip(pyramid, resolutions)):
             y, x = corners[lod][0, pick], corners[lod][1, pick]
-            desc = windows[owner[pick] - start, :, y, x].flatten(2)  # [m,3,ph*pw]
-            values[lod][pick] = desc.flatten(1)
-            sums[lod][0] += desc.sum(dim=(0, 2), dtype=torch.float64)
-            sums[lod][1] += desc.square().sum(dim=(0, 2), dtype=torch.float64)
+            corner = (owner * 3 * res + y) * res + x  # int32: a chunk stays far below 2**31
+            index = (corner[:, None] + offsets[lod]).view(-1)
+            out = values[lod][pick]  # a contiguous block of rows: gather straight into it
+            torch.index_select(level.contiguous().view(-1), 0, index, out=out.view(-1))
+            sums[lod][0] += out.sum(dim=0)
+            sums[lod][1] += out.square().sum(dim=0)
     count = float(n * per_image * patch * patch)
     result = []
-    for desc, (total, squares) in zip(values, sums):
+    for desc, per_component in zip(values, sums):
+        total, squares = per_component.view(2, 3, -1).sum(dim=2)
         mean = total / count
         std = (squares / count - mean.square()).clamp_min(0.0).sqrt().clamp_min(1e-8)
         result.append(_Descriptors(desc, mean, std))
@@ -177,12 +196,12 @@ def _histogram(desc: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> 
     offsets = desc.new_zeros(dirs, _BINS + 2)
     bins = desc.new_empty(dirs, _BLOCK)
     index = torch.empty(dirs, _BLOCK, dtype=torch.long, device=desc.device)
-    ones = desc.new_ones(1).expand(dirs, _BLOCK)
+    ones = desc.new_ones(dirs, _BLOCK)  # materialised: scatter from an expanded one is serial
     for t in _blocks(desc, weight, bias):
         b = t.shape[1]
         if b != _BLOCK:
             bins, index, ones = bins[:, :b].contiguous(), index[:, :b].contiguous(), ones[:, :b]
-        torch.clamp(t, 0.0, top, out=bins).trunc_()
+        torch.clamp(t, 0.0, top, out=bins).floor_()
         t -= bins  # offset within the bin (in the outer bins: from their fixed edge)
         index.copy_(bins)
         # Scatter along dim 1 of a 2-D tensor: parallel per direction and deterministic.

@@ -124,9 +124,9 @@ class TrainingRun:
             self._prepare()
             trainer = self.trainer
             finished = self._loop()
-        except GanStudioError as e:
+        except Exception as e:  # listeners (the app) must always hear how the run ended
             step, kimg = (trainer.step, trainer.images_seen / 1000) if trainer else (0, 0.0)
-            finished = ev.Finished(step, kimg, "error", str(e))
+            finished = ev.Finished(step, kimg, "error", str(e) if isinstance(e, GanStudioError) else repr(e))
             self.listener(finished)
             raise
         finally:
@@ -158,12 +158,14 @@ class TrainingRun:
         }
         # Fixed latents: the preview grid and the metric's fakes are comparable across the run.
         g = torch.Generator().manual_seed(cfg.seed + 2)
+        subset = torch.randperm(len(dataset), generator=g)[: cfg.metric_images]
+        # As many fakes as reals (at least 256 for a stable estimate): no time wasted on tiny folders.
+        n_fakes = min(cfg.metric_images, max(len(subset), 256))
         self.grid_z = torch.randn(cfg.grid_size**2, cfg.model.latent_dim, generator=g)
-        self.metric_z = torch.randn(cfg.metric_images, cfg.model.latent_dim, generator=g)
+        self.metric_z = torch.randn(n_fakes, cfg.model.latent_dim, generator=g)
         ncls = cfg.model.num_classes
         self.grid_labels = torch.arange(cfg.grid_size).repeat_interleave(cfg.grid_size) % ncls if ncls else None
-        self.metric_labels = torch.randint(0, ncls, (cfg.metric_images,), generator=g) if ncls else None
-        subset = torch.randperm(len(dataset), generator=g)[: cfg.metric_images]
+        self.metric_labels = torch.randint(0, ncls, (n_fakes,), generator=g) if ncls else None
         self.swd = SlicedWasserstein(dataset.images[subset], seed=cfg.seed)
         self.health = HealthMonitor(diversity(dataset.images[subset]))
         resumed_from = 0.0
