@@ -2,7 +2,7 @@
 
     python benchmarks/quality.py FOLDER [--minutes 10] [--out DIR]
 
-Both train at 64 px on FOLDER for the same minutes, one after the other. Each then draws 2048
+Both train at 64 px on the same pictures for the same minutes, one after the other. Each then draws 2048
 samples (ours from the EMA generator of its last checkpoint) and both are scored with the
 project's multi-scale sliced Wasserstein distance against the same 2048 real images (lower is
 better). Use real pictures, e.g. /usr/share/icons/oxygen/base/64x64 from Debian's
@@ -66,7 +66,13 @@ def main() -> None:
     ours = sample_ours(out / "ours", SAMPLES)
     print(f"ours trained in {time.perf_counter() - t:.0f} s")
 
-    netG, result = train_reference(args.folder, seconds=args.minutes * 60)
+    # The reference reads the very pictures ours trains on (decoded, alpha on white, 64 px) as RGB
+    # PNGs: the example's own loader would drop alpha to black, and only training should differ.
+    ref_folder = out / "reference_data"
+    ref_folder.mkdir(exist_ok=True)
+    for i, img in enumerate(reals.permute(0, 2, 3, 1).numpy()):
+        Image.fromarray(img).save(ref_folder / f"{i:05d}.png")
+    netG, result = train_reference(ref_folder, seconds=args.minutes * 60)
     ref = sample_reference(netG, SAMPLES)
     print(f"reference trained {result.steps} steps, {result.images_seen / 1000:.1f} kimg in {result.seconds:.0f} s")
 

@@ -42,7 +42,7 @@ class ReferenceResult:
 
     steps: int  # timed D+G steps (warm-up excluded)
     images_seen: int  # real images fed to D in the timed steps
-    seconds: float  # wall time of the timed steps: first batch fetch in, model build and on_step out
+    seconds: float  # wall time of the timed steps: first batch fetch in; model build, on_step out
 
 
 def weights_init(m: nn.Module) -> None:
@@ -115,11 +115,13 @@ class ImageFiles(Dataset):
 
     def __init__(self, folder: str | Path, size: int = IMAGE_SIZE) -> None:
         self.size = size
+        found = Path(folder).rglob("*")
         self.files = sorted(
-            p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
+            f for f in found if f.suffix.lower() in IMAGE_EXTENSIONS and f.is_file()
         )
         if not self.files:
-            raise FileNotFoundError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) under {folder}")
+            kinds = ", ".join(IMAGE_EXTENSIONS)
+            raise FileNotFoundError(f"no image files ({kinds}) under {folder}")
 
     def __len__(self) -> int:
         return len(self.files)
@@ -156,8 +158,12 @@ def make_loader(folder: str | Path) -> DataLoader:
     """The example's DataLoader (batch 64, shuffled, 2 workers), dropping the last partial batch."""
     dataset = ImageFiles(folder)
     if len(dataset) < BATCH_SIZE:
-        raise ValueError(f"{folder} holds {len(dataset)} images; the reference needs at least {BATCH_SIZE}")
-    return DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=True, num_workers=WORKERS, drop_last=True)
+        raise ValueError(
+            f"{folder} holds {len(dataset)} images; the reference needs at least {BATCH_SIZE}"
+        )
+    return DataLoader(
+        dataset, batch_size=BATCH_SIZE, shuffle=True, num_workers=WORKERS, drop_last=True
+    )
 
 
 def build_reference(device: str = "cpu", seed: int = 0) -> tuple[nn.Module, nn.Module]:
@@ -174,7 +180,8 @@ def build_reference(device: str = "cpu", seed: int = 0) -> tuple[nn.Module, nn.M
 
 
 def _epochs(loader: DataLoader) -> Iterator[torch.Tensor]:
-    """Batches forever, iterating the loader afresh each epoch (its workers restart, as in the example)."""
+    """Batches forever; every epoch iterates the loader afresh, restarting its workers
+    (not persistent, as in the example)."""
     while True:
         for data in loader:
             yield data[0]

@@ -22,7 +22,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="train for this many minutes")
     budget.add_argument("--kimg", type=float, help="train until this many thousand images have been shown to D")
-    p.add_argument("--batch", type=int, default=32, help="images per step (default 32)")
+    p.add_argument("--batch", type=int, default=16, help="images per step (default 16)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from ganstudio.core.metrics.swd import SlicedWasserstein, laplacian_pyramid, sliced_wasserstein
+from ganstudio.core.metrics.swd import (
+    SlicedWasserstein,
+    _histogram,
+    _projection,
+    laplacian_pyramid,
+    sliced_wasserstein,
+)
 
 
 def blobs(n: int, res: int = 32, seed: int = 0, count: int = 12) -> torch.Tensor:
@@ -26,29 +32,34 @@ def blobs(n: int, res: int = 32, seed: int = 0, count: int = 12) -> torch.Tensor
     return images.clamp(-1, 1)
 
 
+Halves = tuple[torch.Tensor, torch.Tensor]
+
+
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return ((images + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
 
 
 @pytest.fixture(scope="module")
-def halves() -> tuple[torch.Tensor, torch.Tensor]:
+def halves() -> Halves:
     """Two disjoint samples of one distribution, 128 images each at 32 px."""
     images = blobs(256, seed=7)
     return images[:128], images[128:]
 
 
 @pytest.fixture(scope="module")
-def metric(halves: tuple[torch.Tensor, torch.Tensor]) -> SlicedWasserstein:
+def metric(halves: Halves) -> SlicedWasserstein:
     return SlicedWasserstein(halves[0])
 
 
-def test_identical_sets_score_zero(metric: SlicedWasserstein, halves) -> None:
+def test_identical_sets_score_zero(metric: SlicedWasserstein, halves: Halves) -> None:
     same, other = metric(halves[0]), metric(halves[1])
     assert all(value == pytest.approx(0.0, abs=1e-9) for value in same.values())
     assert other["swd"] > 10.0
 
 
-def test_colour_shift_scores_above_a_fresh_sample(metric: SlicedWasserstein, halves) -> None:
+def test_colour_shift_scores_above_a_fresh_sample(
+    metric: SlicedWasserstein, halves: Halves
+) -> None:
     # Each set is normalised per channel (as in the reference), so a per-channel offset or gain
     # is invisible by design; a shift that mixes the channels (towards grey) is what shows.
     real = halves[0]
@@ -57,14 +68,21 @@ def test_colour_shift_scores_above_a_fresh_sample(metric: SlicedWasserstein, hal
     assert metric(shifted)["swd"] > 1.5 * metric(halves[1])["swd"]
 
 
-def test_score_grows_with_noise(metric: SlicedWasserstein, halves) -> None:
+def test_plain_colour_cast_is_invisible_like_the_reference(
+    metric: SlicedWasserstein, halves: Halves
+) -> None:
+    cast = halves[0] * torch.tensor([0.5, 0.8, 0.6]).view(1, 3, 1, 1) + 0.2
+    assert metric(cast)["swd"] < 0.01 * metric(halves[1])["swd"]
+
+
+def test_score_grows_with_noise(metric: SlicedWasserstein, halves: Halves) -> None:
     real = halves[0]
     noise = torch.randn(real.shape, generator=torch.Generator().manual_seed(1))
     scores = [metric((real + sigma * noise).clamp(-1, 1))["swd"] for sigma in (0.05, 0.1, 0.2)]
     assert scores[0] < scores[1] < scores[2]
 
 
-def test_same_seed_gives_the_same_score(halves) -> None:
+def test_same_seed_gives_the_same_score(halves: Halves) -> None:
     real, fake = halves
     options = {"patches_per_image": 32, "projections": 128}
     first = SlicedWasserstein(real, seed=3, **options)(fake)
@@ -72,11 +90,12 @@ def test_same_seed_gives_the_same_score(halves) -> None:
     assert SlicedWasserstein(real, seed=4, **options)(fake) != first
 
 
-def test_uint8_and_float_inputs_agree(halves) -> None:
+def test_uint8_and_float_inputs_agree(halves: Halves) -> None:
     real8, fake8 = to_uint8(halves[0]), to_uint8(halves[1])
     options = {"patches_per_image": 32, "projections": 128}
     from_uint8 = sliced_wasserstein(real8, fake8, **options)
-    from_float = sliced_wasserstein(real8.float() / 127.5 - 1, fake8.float() / 127.5 - 1, **options)
+    real, fake = real8.float() / 127.5 - 1, fake8.float() / 127.5 - 1
+    from_float = sliced_wasserstein(real, fake, **options)
     assert from_float == pytest.approx(from_uint8, rel=1e-4)
 
 
@@ -92,7 +111,7 @@ def test_keys_name_the_pyramid_levels(resolution: int, keys: set[str]) -> None:
     assert result["swd"] == pytest.approx(sum(levels) / len(levels))
 
 
-def test_sets_of_different_sizes_compare(metric: SlicedWasserstein, halves) -> None:
+def test_sets_of_different_sizes_compare(metric: SlicedWasserstein, halves: Halves) -> None:
     result = metric(halves[1][:40])
     assert all(np.isfinite(value) and value > 0 for value in result.values())
 
@@ -119,29 +138,43 @@ def test_unusable_images_are_refused(images: torch.Tensor, message: str) -> None
         SlicedWasserstein(images)
 
 
-def test_inputs_are_left_untouched(metric: SlicedWasserstein, halves) -> None:
+def test_inputs_are_left_untouched(metric: SlicedWasserstein, halves: Halves) -> None:
     fake = halves[1].clone()
     metric(fake)
     SlicedWasserstein(fake, projections=16)
     assert torch.equal(fake, halves[1])
 
 
-def test_matches_the_sorted_definition(halves) -> None:
+def test_matches_the_sorted_definition(halves: Halves) -> None:
     """The binned CDF form equals the reference's sort-and-average on the same data."""
     real, fake = halves
     metric = SlicedWasserstein(real, projections=64)
     expected = {}
-    pairs = zip(metric.resolutions, metric._levels, metric._descriptors(real), metric._descriptors(fake))
+    pairs = zip(
+        metric.resolutions, metric._levels, metric._descriptors(real), metric._descriptors(fake)
+    )
     for res, level, desc_real, desc_fake in pairs:
         sorted_projections = []
         for desc in (desc_real, desc_fake):
             values = desc.values.double().view(desc.values.shape[0], 3, -1)
             normalised = (values - desc.mean.view(1, 3, 1)) / desc.std.view(1, 3, 1)
-            sorted_projections.append(torch.sort(normalised.flatten(1) @ level.dirs.T, dim=0).values)
-        expected[f"swd{res}"] = float((sorted_projections[0] - sorted_projections[1]).abs().mean()) * 1e3
+            projected = normalised.flatten(1) @ level.dirs.T
+            sorted_projections.append(torch.sort(projected, dim=0).values)
+        distance = (sorted_projections[0] - sorted_projections[1]).abs().mean()
+        expected[f"swd{res}"] = float(distance) * 1e3
     result = metric(fake)
     for key, value in expected.items():
         assert result[key] == pytest.approx(value, rel=2e-3)
+
+
+def test_gpu_scatter_fills_the_same_bins(metric: SlicedWasserstein, halves: Halves) -> None:
+    """The 1-D scatter taken off the CPU (deterministic on CUDA) matches the CPU's 2-D one."""
+    level, desc = metric._levels[0], metric._descriptors(halves[1])[0]
+    weight, bias = _projection(level.dirs, level.low, level.width, desc)
+    rows = _histogram(desc.values, weight, bias, flat=False)
+    flat = _histogram(desc.values, weight, bias, flat=True)
+    assert torch.equal(rows.counts, flat.counts)
+    torch.testing.assert_close(rows.offsets, flat.offsets)
 
 
 def _reference_pyramid(images: np.ndarray, levels: int) -> list[np.ndarray]:

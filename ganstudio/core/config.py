@@ -40,7 +40,9 @@ class TrainConfig:
     """How to train. `kimg` or `minutes` bounds the run; with neither it runs until stopped."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
-    batch: int = 32
+    # 16 learns faster per image than 32 on small data, at the same img/s on a CPU (measured:
+    # SWD 101 vs 134 after 12.8 kimg on the demo set, 59 vs 51 img/s at 64 px).
+    batch: int = 16
     g_lr: float = 2e-3
     d_lr: float = 2e-3
     betas: tuple[float, float] = (0.0, 0.99)

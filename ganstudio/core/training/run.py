@@ -321,15 +321,19 @@ class TrainingRun:
         if self.folder.latest_checkpoint() == t.step and not with_metric:
             return
         path = save_checkpoint(self.folder.checkpoints, t.step, t.state_tensors(), t.state_meta())
-        # Never prune the best, nor one whose metric is still being computed (it may become the best).
-        protect = {t.step, self.folder.best_checkpoint(), self._pending_metric[0] if self._pending_metric else None}
-        prune_checkpoints(self.folder.checkpoints, self.config.keep_checkpoints, protect - {None})
+        self._prune()
         self.listener(ev.CheckpointSaved(t.step, t.images_seen / 1000, path))
         if with_metric:
             self._last_metric_step = t.step
             self._collect_metric(block=True)  # at most one evaluation in flight
             fakes = t.generate(self.metric_z, self.metric_labels)
             self._pending_metric = (t.step, t.images_seen / 1000, self._metric_pool.submit(self.swd, fakes))
+
+    def _prune(self) -> None:
+        # Never the best, nor one whose metric is still being computed (it may become the best).
+        pending = self._pending_metric[0] if self._pending_metric else None
+        protect = {self.trainer.step, self.folder.best_checkpoint(), pending} - {None}
+        prune_checkpoints(self.folder.checkpoints, self.config.keep_checkpoints, protect)
 
     def _collect_metric(self, *, block: bool) -> None:
         if not self._pending_metric:
@@ -344,6 +348,7 @@ class TrainingRun:
         if is_best:
             self._best_value = value
             atomic_write_json(self.folder.best_json, {"step": step, "kimg": kimg, "metric": METRIC_NAME, "value": value})
+        self._prune()  # the checkpoint held back for this metric may go now
         self.folder.append_log({"step": step, "kimg": round(kimg, 4), "metrics": values})
         self.listener(ev.Metric(step, kimg, METRIC_NAME, value, is_best))
         for issue in self.health.check_metric(kimg, value):

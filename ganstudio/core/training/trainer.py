@@ -29,6 +29,9 @@ class Trainer:
         self.images = images  # uint8 [N, 3, R, R], on `device` when it fits, else CPU
         self.labels = labels
         torch.manual_seed(cfg.seed)  # weight init only; training draws from self.rng
+        # Tiny gradients drift into denormal floats over a long run, and CPUs handle those on a
+        # slow path; flushing them to zero costs nothing in quality.
+        torch.set_flush_denormal(True)
         self.G = Generator(cfg.model).to(device)
         self.D = Discriminator(cfg.model).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
