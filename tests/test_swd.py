@@ -171,8 +171,9 @@ def test_gpu_scatter_fills_the_same_bins(metric: SlicedWasserstein, halves: Halv
     """The 1-D scatter taken off the CPU (deterministic on CUDA) matches the CPU's 2-D one."""
     level, desc = metric._levels[0], metric._descriptors(halves[1])[0]
     weight, bias = _projection(level.dirs, level.low, level.width, desc)
-    rows = _histogram(desc.values, weight, bias, flat=False)
-    flat = _histogram(desc.values, weight, bias, flat=True)
+    values = desc.values[:2048]  # the 1-D scatter is serial on a CPU: a slice is enough
+    rows = _histogram(values, weight, bias, flat=False)
+    flat = _histogram(values, weight, bias, flat=True)
     assert torch.equal(rows.counts, flat.counts)
     torch.testing.assert_close(rows.offsets, flat.offsets)
 

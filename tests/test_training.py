@@ -199,3 +199,16 @@ def test_resume_skips_a_damaged_latest_checkpoint(tmp_path, image_folder, tiny_c
     TrainingRun.resume(tmp_path / "run", kimg=0.096, listener=rec).run()
     assert any(w.what == "damaged_checkpoint" for w in rec.of(ev.TrainingWarning))
     assert rec.of(ev.Started)[0].resumed_from_kimg < latest * 8 / 1000
+
+
+def test_nan_weights_are_never_saved_as_the_last_good_checkpoint(tmp_path, image_folder, tiny_config, monkeypatch):
+    # Progress reports (where losses are checked) come too rarely to notice before the checkpoint.
+    monkeypatch.setattr(Trainer, "train_step", _poison_after(5, times=1))
+    rec = Recorder()
+    cfg = tiny_config(kimg=0.128, log_interval=1000)
+    assert TrainingRun.new(tmp_path / "run", cfg, image_folder, rec).run().reason == "completed"
+    assert [w.what for w in rec.of(ev.TrainingWarning)].count("nan") == 1
+    folder = tmp_path / "run" / "checkpoints"
+    for step in list_checkpoints(folder):
+        tensors, _ = load_checkpoint(folder, step)
+        assert all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point()), step

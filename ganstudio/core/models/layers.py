@@ -47,8 +47,6 @@ class EqualConv2d(nn.Module):
         self.activate = activate
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.stride == 2:
-            x = blur(x)  # low-pass before subsampling, so D's gradients carry no checkerboard
         x = F.conv2d(x, self.weight * self.weight_gain, self.bias, stride=self.stride, padding=self.padding)
         return F.leaky_relu(x, 0.2) * LRELU_GAIN if self.activate else x
 
@@ -91,7 +89,7 @@ class ModulatedConv2d(nn.Module):
         weight = self.weight * self.weight_gain
         x = x * styles[:, :, None, None]
         if self.up:
-            x = blur(F.conv_transpose2d(x, weight, stride=2, padding=1))
+            x = F.conv_transpose2d(x, weight, stride=2, padding=1)
         else:
             x = F.conv2d(x, weight, padding=self.padding)
         if self.demodulate:
@@ -102,15 +100,6 @@ class ModulatedConv2d(nn.Module):
             x = x * dcoefs[:, :, None, None]
         x = x + self.bias[None, :, None, None]
         return F.leaky_relu(x, 0.2) * LRELU_GAIN if self.activate else x
-
-
-def blur(x: torch.Tensor) -> torch.Tensor:
-    """Depthwise [1,2,1] x [1,2,1] / 16 blur. It zeroes the 2-pixel period exactly, which is where
-    a stride-2 (transposed) conv leaves its checkerboard; ~9 multiply-adds per value, negligible."""
-    c = x.shape[1]
-    k = torch.tensor([1.0, 2.0, 1.0], dtype=x.dtype, device=x.device)
-    kernel = (k[:, None] * k[None, :] / 16).expand(c, 1, 3, 3)
-    return F.conv2d(F.pad(x, [1, 1, 1, 1], mode="replicate"), kernel, groups=c)
 
 
 def upsample2x(x: torch.Tensor) -> torch.Tensor:

@@ -147,7 +147,6 @@ class TrainingRun:
         images = dataset.images.to(data_device)
         labels = dataset.labels.to(data_device) if dataset.labels is not None and cfg.model.num_classes else None
         self.trainer = Trainer(cfg, images, labels, self.device)
-        self.dataset = dataset
         dataset_info = {
             "name": dataset.name,
             "source": dataset.source,
@@ -204,7 +203,6 @@ class TrainingRun:
 
     def _loop(self) -> ev.Finished:
         cfg, t = self.config, self.trainer
-        start_kimg = t.images_seen / 1000
         train_seconds = 0.0
         last_log_time, last_log_images = time.perf_counter(), t.images_seen
         speed = 0.0
@@ -238,7 +236,7 @@ class TrainingRun:
                 instant = (t.images_seen - last_log_images) / max(interval, 1e-9)
                 speed = instant if speed == 0 else 0.7 * speed + 0.3 * instant
                 last_log_time, last_log_images = now, t.images_seen
-                self._report_progress(speed, start_kimg, train_seconds)
+                self._report_progress(speed, train_seconds)
             kimg = t.images_seen / 1000
             if kimg >= next_snapshot or self._snapshot_requested.is_set():
                 self._snapshot_requested.clear()
@@ -252,7 +250,7 @@ class TrainingRun:
         kimg = self.trainer.images_seen / 1000
         return (math.floor(kimg / every_kimg + 1e-9) + 1) * every_kimg
 
-    def _report_progress(self, speed: float, start_kimg: float, train_seconds: float) -> None:
+    def _report_progress(self, speed: float, train_seconds: float) -> None:
         cfg, t = self.config, self.trainer
         stats = t.read_stats()
         if not all(math.isfinite(v) for v in stats.values()):
@@ -320,7 +318,12 @@ class TrainingRun:
         t = self.trainer
         if self.folder.latest_checkpoint() == t.step and not with_metric:
             return
-        path = save_checkpoint(self.folder.checkpoints, t.step, t.state_tensors(), t.state_meta())
+        tensors = t.state_tensors()
+        # Weights can go NaN between two progress reports: never save those as the "last good" one.
+        if not all(torch.isfinite(v).all() for v in tensors.values() if v.is_floating_point()):
+            self._roll_back({"weights": math.nan})
+            return
+        path = save_checkpoint(self.folder.checkpoints, t.step, tensors, t.state_meta())
         self._prune()
         self.listener(ev.CheckpointSaved(t.step, t.images_seen / 1000, path))
         if with_metric:
