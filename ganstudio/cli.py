@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Sequence
 
 import ganstudio
-from ganstudio.core.errors import GanStudioError
+from ganstudio.cli_infer import UsageError, add_commands
+from ganstudio.errors import GanStudioError
 
 DEFAULT_RUNS = Path("runs")
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_options(train)
     train.add_argument("--classes", action="store_true", help="treat subfolders as classes (class-conditional GAN)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    train.add_argument("--no-export", dest="export", action="store_false", help="do not export the generator to ONNX at the end")
     train.set_defaults(func=_cmd_train)
 
     demo = sub.add_parser(
@@ -57,7 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", metavar="RUN", help=f"run folder (default: {DEFAULT_RUNS}/demo)")
     demo.add_argument("--minutes", type=float, default=3.0, help="how long to train (default 3)")
     demo.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    demo.set_defaults(func=_cmd_demo)
+    demo.set_defaults(func=_cmd_demo, export=True)
+
+    export = sub.add_parser(
+        "export",
+        help="write a run's generator as ONNX, for generating without torch",
+        description="Export the EMA generator of a training run as ONNX (dynamic batch; truncation, style "
+        "offsets and classes as inputs; principal directions in the metadata), then check it against the "
+        "torch model before calling it done.",
+    )
+    export.add_argument("run", metavar="RUN", help="the training run folder")
+    export.add_argument("--checkpoint", default="best", help="best (by the quality metric), latest, or a step number")
+    export.add_argument("--fp16", action="store_true", help="half precision: half the size, for GPUs (checked within 1e-2)")
+    export.add_argument("--out", metavar="FILE.onnx", help="where to write it (default: RUN/export/<run>-<kimg>kimg.onnx)")
+    export.set_defaults(func=_cmd_export)
+    add_commands(sub)
     return parser
 
 
@@ -78,9 +94,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     if args.resume:
         if not args.out:
-            raise _UsageError("--resume needs --out RUN, the run folder to continue")
+            raise UsageError("--resume needs --out RUN, the run folder to continue")
         run = TrainingRun.resume(args.out, kimg=args.kimg, minutes=args.minutes, device=None if args.device == "auto" else args.device)
-        return _drive(run)
+        return _drive(run, export=args.export)
 
     device = resolve_device(args.device)
     resolution, classes, name = args.resolution, 0, "demo"
@@ -103,7 +119,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         device=args.device,
     )
     out = Path(args.out) if args.out else _unique_run_dir(name)
-    return _drive(TrainingRun.new(out, config, args.folder))
+    return _drive(TrainingRun.new(out, config, args.folder), export=args.export)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -119,10 +135,39 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         snapshot_kimg=1.0, checkpoint_kimg=5.0, metric_images=512,
     )
     out = Path(args.out) if args.out else _unique_run_dir("demo")
-    return _drive(TrainingRun.new(out, config, None))
+    return _drive(TrainingRun.new(out, config, None), export=True)
 
 
-def _drive(run) -> int:  # noqa: ANN001 - TrainingRun, imported lazily
+def _cmd_export(args: argparse.Namespace) -> int:
+    from ganstudio.core.export import export_generator
+
+    result = export_generator(args.run, checkpoint=args.checkpoint, fp16=args.fp16, out=args.out, stage=_stage_printer())
+    _report_export(result)
+    return 0
+
+
+def _stage_printer():  # noqa: ANN202
+    tty = sys.stdout.isatty()
+
+    def stage(message: str) -> None:
+        sys.stdout.write(f"\r\033[Kexporting: {message}..." if tty else f"exporting: {message}...\n")
+        sys.stdout.flush()
+
+    return stage
+
+
+def _report_export(result) -> None:  # noqa: ANN001 - ExportResult, imported lazily
+    if sys.stdout.isatty():
+        sys.stdout.write("\r\033[K")
+    size = result.path.stat().st_size / 1e6
+    print(
+        f"Exported {result.path} ({result.precision}, checkpoint {result.step}, {size:.1f} MB) in {result.seconds:.0f} s; "
+        f"onnxruntime matches torch within {result.max_abs_diff:.1e} (tolerance {result.tolerance:.0e}).\n"
+        f"Generate with: ganstudio generate {result.path} --count 16 --grid --out {result.path.parent / 'images'}"
+    )
+
+
+def _drive(run, *, export: bool = False) -> int:  # noqa: ANN001 - TrainingRun, imported lazily
     from ganstudio.cli_progress import ProgressPrinter
 
     printer = ProgressPrinter(sys.stdout)
@@ -143,11 +188,11 @@ def _drive(run) -> int:  # noqa: ANN001 - TrainingRun, imported lazily
     finally:
         signal.signal(signal.SIGINT, previous)
     printer.summary(run.folder.path, finished)
+    if export and finished.reason != "error" and run.folder.latest_checkpoint() is not None:
+        from ganstudio.core.export import export_generator
+
+        _report_export(export_generator(run.folder.path, checkpoint="best", stage=_stage_printer()))
     return 0
-
-
-class _UsageError(Exception):
-    """Options that parse but do not fit together; reported like argparse's own errors."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return args.func(args)
-    except _UsageError as e:
+    except UsageError as e:
         parser.error(str(e))
     except GanStudioError as e:
         print(f"\nerror: {e}", file=sys.stderr)

@@ -57,3 +57,51 @@ def tiny_config():
         return TrainConfig(**defaults)
 
     return build
+
+
+def tiny_model_config(resolution: int = 32, num_classes: int = 0):
+    from ganstudio.core.config import ModelConfig
+
+    return ModelConfig(
+        resolution=resolution, latent_dim=16, w_dim=16, g_channel_base=256, d_channel_base=256,
+        max_channels=32, min_channels=8, num_classes=num_classes,
+    )
+
+
+def make_run_folder(path: Path, model, classes: tuple[str, ...] = (), seed: int = 0) -> Path:
+    """A run folder with one checkpoint of an untrained (seeded) generator: what export needs,
+    without the cost of training at every resolution."""
+    import torch
+
+    from ganstudio.core.config import TrainConfig
+    from ganstudio.core.models import Generator
+    from ganstudio.core.training.checkpoint import save_checkpoint
+    from ganstudio.core.training.runfolder import RunFolder
+
+    folder = RunFolder(path)
+    dataset = {"name": "shapes", "source": "generated", "fingerprint": "0", "images": 24, "skipped": 0, "classes": list(classes)}
+    folder.create(TrainConfig(model=model), dataset)
+    torch.manual_seed(seed)
+    G = Generator(model)
+    with torch.no_grad():  # a w_avg away from zero, as after training, so truncation does something
+        G.mapping.w_avg.copy_(torch.randn(model.w_dim) * 0.1)
+    tensors = {f"G_ema.{k}": v for k, v in G.state_dict().items()}
+    save_checkpoint(folder.checkpoints, 40, tensors, {"step": 40, "images_seen": 320})
+    return path
+
+
+@pytest.fixture(scope="session")
+def exported_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An exported unconditional 32 px generator, shared by the inference tests."""
+    from ganstudio.core.export import export_generator
+
+    run = make_run_folder(tmp_path_factory.mktemp("export") / "run", tiny_model_config())
+    return export_generator(run).path
+
+
+@pytest.fixture(scope="session")
+def exported_conditional_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ganstudio.core.export import export_generator
+
+    run = make_run_folder(tmp_path_factory.mktemp("export") / "cond", tiny_model_config(num_classes=3), ("cat", "dog", "owl"))
+    return export_generator(run).path

@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
+from conftest import make_run_folder, tiny_model_config
 from ganstudio.cli import main
+from ganstudio.infer import read_image_info
 
 
 def test_help_lists_commands(capsys):
@@ -25,10 +27,12 @@ def test_train_a_folder_then_resume(tmp_path, image_folder, capsys):
     assert "24 images from images (32 px)" in out
     assert "Sample grids:" in out and f"ganstudio train --out {run} --resume" in out
     assert json.loads((run / "run.json").read_text())["config"]["batch"] == 16
+    exported = list((run / "export").glob("*.onnx"))  # a finished run exports its generator
+    assert len(exported) == 1 and f"Exported {exported[0]}" in out and "onnxruntime matches torch" in out
 
-    assert main(["train", "--out", str(run), "--resume", "--kimg", "0.128"]) == 0
+    assert main(["train", "--out", str(run), "--resume", "--kimg", "0.128", "--no-export"]) == 0
     out = capsys.readouterr().out
-    assert "resuming at 0.1 kimg" in out and "finished at 0.1 kimg" in out
+    assert "resuming at 0.1 kimg" in out and "finished at 0.1 kimg" in out and "Exported" not in out
 
 
 def test_missing_folder_is_a_clear_error_not_a_traceback(tmp_path, capsys):
@@ -56,3 +60,57 @@ def test_help_does_not_import_torch():
     code = "import sys; from ganstudio.cli import build_parser; build_parser(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_export_command(tmp_path, capsys):
+    run = make_run_folder(tmp_path / "run", tiny_model_config())
+    out = tmp_path / "models" / "mine.onnx"
+    assert main(["export", str(run), "--checkpoint", "latest", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert out.is_file() and f"Exported {out} (fp32, checkpoint 40" in text and "tolerance 1e-04" in text
+    assert f"ganstudio generate {out}" in text
+    assert main(["export", str(run), "--checkpoint", "99"]) == 1
+    assert "no checkpoint at step 99" in capsys.readouterr().err
+
+
+def test_generate_command(exported_model, tmp_path, capsys):
+    out = tmp_path / "images"
+    assert main(["generate", str(exported_model), "--count", "5", "--seed", "100", "--psi", "0.7", "--out", str(out), "--grid"]) == 0
+    assert "wrote 5 images" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["grid.png"] + [f"seed{s:06d}.png" for s in range(100, 105)]
+    info = read_image_info(out / "seed000102.png")
+    assert (info.seed, info.psi, info.model) == (102, 0.7, "run")
+    assert main(["generate", str(exported_model), "--seeds", "100,7", "--out", str(out)]) == 1
+    assert "already holds seed000100.png" in capsys.readouterr().err
+    assert not (out / "seed000007.png").exists()
+
+
+def test_generate_gives_each_class_a_subfolder(exported_conditional_model, tmp_path, capsys):
+    out = tmp_path / "synthetic"
+    assert main(["generate", str(exported_conditional_model), "--count", "7", "--out", str(out)]) == 0
+    counts = {d.name: len(list(d.glob("seed*.png"))) for d in out.iterdir()}
+    assert counts == {"cat": 3, "dog": 2, "owl": 2}
+    assert read_image_info(out / "dog" / "seed000001.png").class_name == "dog"
+    assert main(["generate", str(exported_conditional_model), "--class", "owl", "--count", "2", "--out", str(tmp_path / "owls")]) == 0
+    assert len(list((tmp_path / "owls").glob("*.png"))) == 2
+
+
+def test_interpolate_command(exported_model, tmp_path, capsys):
+    gif = tmp_path / "walk.gif"
+    assert main(["interpolate", str(exported_model), "--seeds", "1,2,3", "--frames", "10", "--out", str(gif)]) == 0
+    assert "wrote" in capsys.readouterr().out and gif.is_file()
+    assert main(["interpolate", str(exported_model), "--seeds", "4", "--frames", "8", "--out", str(tmp_path / "w.mp4")]) == 0
+    assert (tmp_path / "w.mp4").stat().st_size > 0
+    assert main(["interpolate", str(exported_model), "--seeds", "1,2", "--out", str(tmp_path / "w.avi")]) == 1
+    assert "must be a .gif or an .mp4" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["interpolate", str(exported_model), "--seeds", "1,x", "--out", str(gif)])
+    assert "cannot read seeds '1,x'" in capsys.readouterr().err
+
+
+def test_generate_from_a_file_that_is_not_a_model(tmp_path, capsys):
+    bad = tmp_path / "notes.onnx"
+    bad.write_text("hello")
+    assert main(["generate", str(bad), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "notes.onnx could not be opened as an ONNX model" in err and "Traceback" not in err

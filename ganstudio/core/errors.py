@@ -1,8 +1,8 @@
 """Errors a user can act on: each message names the file and what is wrong."""
 
+from ganstudio.errors import GanStudioError
 
-class GanStudioError(Exception):
-    """Base of every error whose message is meant for the user, not a traceback."""
+__all__ = ["GanStudioError", "DataError", "CheckpointError", "TrainingError", "ExportError", "GanStudioWarning"]
 
 
 class DataError(GanStudioError):
@@ -15,6 +15,10 @@ class CheckpointError(GanStudioError):
 
 class TrainingError(GanStudioError):
     """Training cannot go on (e.g. losses stay NaN after every rollback)."""
+
+
+class ExportError(GanStudioError):
+    """A generator cannot be exported, or its export does not match the torch model."""
 
 
 class GanStudioWarning(UserWarning):

@@ -1,0 +1,167 @@
+"""`ganstudio generate` and `ganstudio interpolate`: exported generators, run with onnxruntime.
+Nothing here imports torch, so these commands work in the torch-free Player too."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # onnxruntime and friends load when a command runs, not for --help
+    from ganstudio.infer import GeneratorModel
+
+
+class UsageError(Exception):
+    """Options that parse but do not fit together; reported like argparse's own errors."""
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'1,2,5-8' -> [1, 2, 5, 6, 7, 8]."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                lo, hi = part.split("-", 1)
+                seeds.extend(range(int(lo), int(hi) + 1))
+            elif part:
+                seeds.append(int(part))
+        except ValueError:
+            raise UsageError(f"cannot read seeds {text!r}: use whole numbers and ranges like 1,2,5-8") from None
+    if not seeds:
+        raise UsageError(f"no seeds in {text!r}")
+    return seeds
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("seeds are whole numbers from 0 up")
+    return value
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    gen = sub.add_parser(
+        "generate",
+        help="images from an exported generator (.onnx), without torch",
+        description="Generate images from seeds. Each PNG carries its seed, psi, class and model in its "
+        "text chunks, so it can be made again. Seeds run from --seed upwards, or come from --seeds. "
+        "A class-conditional model with no --class gives each class its share, in subfolders.",
+    )
+    gen.add_argument("model", metavar="MODEL.onnx")
+    gen.add_argument("--out", required=True, metavar="DIR", help="folder for the images (created if needed)")
+    gen.add_argument("--count", type=int, default=16, help="how many images (default 16)")
+    gen.add_argument("--seed", type=_seed, default=0, help="first seed (default 0)")
+    gen.add_argument("--seeds", help="explicit seeds instead, e.g. 1,2,10-20")
+    _add_latent_options(gen)
+    gen.add_argument("--grid", action="store_true", help="also write grid.png of the (first 256) images")
+    gen.add_argument("--batch", type=int, default=32, help="images per batch (default 32)")
+    gen.add_argument("--overwrite", action="store_true", help="replace images of the same seeds already in DIR")
+    gen.set_defaults(func=cmd_generate)
+
+    inter = sub.add_parser(
+        "interpolate",
+        help="an animation between seeds, or a looping random walk",
+        description="Animate a path through latent space: between the given seeds (slerp in z, or lerp in w "
+        "with --space w), or, with a single seed, a looping random walk that starts from it.",
+    )
+    inter.add_argument("model", metavar="MODEL.onnx")
+    inter.add_argument("--seeds", required=True, help="seeds to pass through, e.g. 1,2,3 (one seed: a random walk)")
+    inter.add_argument("--frames", type=int, default=60, help="frames in all (default 60)")
+    inter.add_argument("--fps", type=float, default=24, help="frames per second (default 24)")
+    inter.add_argument("--out", required=True, metavar="FILE", help="walk.gif or walk.mp4")
+    inter.add_argument("--space", choices=("z", "w"), default="z", help="interpolate in z (slerp) or w (lerp)")
+    inter.add_argument("--loop", action="store_true", help="return to the first seed at the end")
+    inter.add_argument("--scale", type=int, help="enlarge frames this many times (default: to at least 256 px)")
+    _add_latent_options(inter)
+    inter.set_defaults(func=cmd_interpolate)
+
+
+def _add_latent_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--psi", type=float, default=1.0, help="truncation: below 1 trades variety for typical images (default 1)")
+    p.add_argument("--class", dest="class_", metavar="NAME", help="class name or number, for class-conditional models")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to run (default auto)")
+
+
+def _open(args: argparse.Namespace) -> GeneratorModel:
+    from ganstudio.infer import GeneratorModel
+
+    model = GeneratorModel(args.model, device=args.device)
+    if model.device_note:
+        print(f"note: {model.device_note}", file=sys.stderr)
+    return model
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ganstudio.infer.folder import generate_to_folder
+
+    if args.count < 1 and not args.seeds:
+        raise UsageError("--count must be at least 1")
+    seeds = parse_seeds(args.seeds) if args.seeds else list(range(args.seed, args.seed + args.count))
+    model = _open(args)
+    out = Path(args.out)
+    if args.class_ is not None or not model.info.conditional:
+        index = None if args.class_ is None else model.class_index(args.class_)
+        jobs = [(out, seeds, index)]
+    else:  # every class its share, each in its own subfolder (ready for `train --classes`)
+        classes = model.info.classes
+        jobs = [(out / name, seeds[i :: len(classes)], i) for i, name in enumerate(classes)]
+    total_seconds = encode_seconds = 0.0
+    with tqdm(total=len(seeds), unit="img", desc="generating", dynamic_ncols=True, file=sys.stderr) as bar:
+        done_before = 0
+
+        def progress(done: int, _total: int) -> None:
+            bar.n = done_before + done
+            bar.refresh()
+
+        for folder, job_seeds, index in jobs:
+            if not job_seeds:
+                continue
+            result = generate_to_folder(
+                model, job_seeds, folder, psi=args.psi, class_index=index, batch_size=args.batch,
+                grid=args.grid, overwrite=args.overwrite, progress=progress,
+            )
+            done_before += result.count
+            total_seconds += result.seconds
+            encode_seconds += result.encode_seconds
+    rate = len(seeds) / max(total_seconds, 1e-9)
+    print(f"wrote {len(seeds)} images to {out} ({rate:.0f} img/s on {model.device}; PNG writing {encode_seconds:.1f} s "
+          f"of {total_seconds:.1f} s, overlapped with generation)")
+    return 0
+
+
+def cmd_interpolate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ganstudio.infer import latent
+    from ganstudio.infer.animation import interpolation_frames, write_animation
+    from ganstudio.infer.errors import OutputError
+
+    seeds = parse_seeds(args.seeds)
+    if args.frames < 2:
+        raise UsageError("--frames must be at least 2")
+    model = _open(args)
+    out = Path(args.out)
+    if out.suffix.lower() not in (".gif", ".mp4"):
+        raise OutputError(f"{out}: the animation must be a .gif or an .mp4")
+    loop = args.loop or len(seeds) == 1
+    keys = latent.random_walk_keys(seeds[0], model.info.latent_dim) if len(seeds) == 1 else model.z_for_seeds(seeds)
+    index = None if args.class_ is None else model.class_index(args.class_)
+    if model.info.conditional and index is None:
+        index = 0
+        print(f"note: class-conditional model; using class {model.info.classes[0]!r} (choose with --class)", file=sys.stderr)
+    scale = args.scale or max(1, -(-256 // model.info.resolution))
+    frames = interpolation_frames(model, keys, args.frames, space=args.space, loop=loop, psi=args.psi, class_index=index)
+    with tqdm(total=args.frames, unit="frame", desc="rendering", dynamic_ncols=True, file=sys.stderr) as bar:
+
+        def progress(done: int, _total: int) -> None:
+            bar.n = done
+            bar.refresh()
+
+        write_animation(out, frames, fps=args.fps, count=args.frames, progress=progress, scale=scale)
+    print(f"wrote {out} ({args.frames} frames at {args.fps:g} fps, {model.info.resolution * scale} px)")
+    return 0

@@ -1,0 +1,123 @@
+"""The metadata of an exported model (DESIGN.md, "ONNX interface"): keys, parsing and checks.
+
+The exporter in the core writes these keys and this module reads them: one owner for both sides.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ganstudio.infer.errors import ModelError
+
+FORMAT_VERSION = 1
+FORMAT_KEY = "ganstudio.format"
+KIND_KEY = "ganstudio.kind"
+GENERATOR_KEYS = ("latent_dim", "w_dim", "resolution", "classes", "directions")
+SUMMARY_KEYS = ("name", "images_seen", "dataset_name", "dataset_size", "date", "ganstudio_version", "checkpoint_step", "precision")
+GENERATOR_INPUTS = ("z", "psi", "w_offset")
+GENERATOR_OUTPUTS = ("image", "w")
+
+
+@dataclass(frozen=True)
+class Directions:
+    """Principal directions of w (GANSpace): unit vectors [K, w_dim], best first, and the standard
+    deviation of w along each, so that a slider of +-2 spans the usual range."""
+
+    vectors: np.ndarray
+    std: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def offset(self, amounts: dict[int, float] | np.ndarray) -> np.ndarray:
+        """w offset for `amounts` in standard deviations, per direction index."""
+        coeffs = np.zeros(len(self), np.float32)
+        items = amounts.items() if isinstance(amounts, dict) else enumerate(amounts)
+        for k, amount in items:
+            coeffs[k] = amount
+        return (coeffs * self.std) @ self.vectors
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"vectors": np.round(self.vectors, 6).tolist(), "std": np.round(self.std, 6).tolist()}, separators=(",", ":")
+        )
+
+
+@dataclass(frozen=True)
+class GeneratorInfo:
+    latent_dim: int
+    w_dim: int
+    resolution: int
+    classes: tuple[str, ...]
+    directions: Directions
+    summary: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.summary.get("name", "generator")
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.classes)
+
+
+def generator_metadata(
+    latent_dim: int, w_dim: int, resolution: int, classes: list[str], directions: Directions, summary: dict[str, Any]
+) -> dict[str, str]:
+    """The metadata_props of an exported generator, all strings as ONNX wants them."""
+    props = {
+        FORMAT_KEY: str(FORMAT_VERSION),
+        KIND_KEY: "generator",
+        "latent_dim": str(latent_dim),
+        "w_dim": str(w_dim),
+        "resolution": str(resolution),
+        "classes": json.dumps(list(classes)),
+        "directions": directions.to_json(),
+    }
+    props.update({k: str(v) for k, v in summary.items()})
+    return props
+
+
+def parse_generator_metadata(path: Path, props: dict[str, str], inputs: dict[str, list], outputs: list[str]) -> GeneratorInfo:
+    """Check that the model at `path` is a GAN Studio generator this version can run."""
+    kind = props.get(KIND_KEY)
+    if kind is None:
+        raise ModelError(
+            f"{path} is not a GAN Studio generator: it has no '{KIND_KEY}' metadata. Export one from a training "
+            "run with `ganstudio export RUN`."
+        )
+    if kind != "generator":
+        raise ModelError(f"{path} is a GAN Studio {kind}, not a generator")
+    try:
+        version = int(props.get(FORMAT_KEY, ""))
+    except ValueError:
+        raise ModelError(f"{path} has an unreadable '{FORMAT_KEY}' ({props.get(FORMAT_KEY)!r})") from None
+    if version > FORMAT_VERSION:
+        raise ModelError(f"{path} uses model format {version}; this GAN Studio reads up to {FORMAT_VERSION}: update GAN Studio")
+    missing = [k for k in GENERATOR_KEYS if k not in props]
+    if missing:
+        raise ModelError(f"{path} lacks the metadata {', '.join(missing)}; re-export it with `ganstudio export`")
+    try:
+        latent_dim, w_dim, resolution = int(props["latent_dim"]), int(props["w_dim"]), int(props["resolution"])
+        classes = tuple(str(c) for c in json.loads(props["classes"]))
+        raw = json.loads(props["directions"])
+        directions = Directions(
+            np.asarray(raw["vectors"], np.float32).reshape(-1, w_dim), np.asarray(raw["std"], np.float32).reshape(-1)
+        )
+    except (ValueError, KeyError, TypeError) as e:
+        raise ModelError(f"{path} has malformed metadata ({e}); re-export it with `ganstudio export`") from None
+    if len(directions.vectors) != len(directions.std):
+        raise ModelError(f"{path} has malformed metadata (directions and their spreads differ in number)")
+    expected_inputs = GENERATOR_INPUTS + (("class_index",) if classes else ())
+    lacking = [n for n in expected_inputs if n not in inputs] + [n for n in GENERATOR_OUTPUTS if n not in outputs]
+    if lacking:
+        raise ModelError(f"{path} says it is a generator but lacks the inputs/outputs {', '.join(lacking)}")
+    if inputs["z"][-1] != latent_dim:
+        raise ModelError(f"{path}: input z has size {inputs['z'][-1]} but the metadata says latent_dim {latent_dim}")
+    summary = {k: props[k] for k in SUMMARY_KEYS if k in props}
+    return GeneratorInfo(latent_dim, w_dim, resolution, classes, directions, summary)
