@@ -32,6 +32,7 @@ from ganstudio.core.training.checkpoint import (
     save_checkpoint,
 )
 from ganstudio.core.training.health import HealthMonitor, diversity
+from ganstudio.core.training.lock import RunLock
 from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.core.training.trainer import Trainer
 
@@ -120,10 +121,20 @@ class TrainingRun:
     def run(self) -> ev.Finished:
         """Train until the kimg/minutes budget is spent or stop() is called. Blocking."""
         trainer = None
+        lock = RunLock(self.folder.path)
         try:
+            lock.acquire()
+            if not self.resuming and self.folder.exists():  # made by another run since new() looked
+                raise CheckpointError(f"{self.folder.path} already holds a training run: resume it, or choose another output folder")
             self._prepare()
             trainer = self.trainer
-            finished = self._loop()
+            try:
+                finished = self._loop()
+            except OSError as e:  # sample grids and the log, written between checkpoints
+                raise CheckpointError(
+                    f"could not write {e.filename or self.folder.path}: {e.strerror or e} (is the disk full or "
+                    "read-only?). The last saved checkpoint is intact; free some space, then resume."
+                ) from None
         except Exception as e:  # listeners (the app) must always hear how the run ended
             step, kimg = (trainer.step, trainer.images_seen / 1000) if trainer else (0, 0.0)
             finished = ev.Finished(step, kimg, "error", str(e) if isinstance(e, GanStudioError) else repr(e))
@@ -131,6 +142,7 @@ class TrainingRun:
             raise
         finally:
             self._metric_pool.shutdown(wait=True)
+            lock.release()
         self.listener(finished)
         return finished
 
@@ -174,7 +186,10 @@ class TrainingRun:
             if recorded and recorded != dataset.fingerprint:
                 self._warn("data_changed", f"the images in {dataset.source} changed since this run started", "training goes on with the current images")
         else:
-            self.folder.create(cfg, dataset_info)
+            try:
+                self.folder.create(cfg, dataset_info)
+            except OSError as e:
+                raise CheckpointError(f"could not create the run folder {self.folder.path}: {e.strerror or e}") from None
         self._best_value = self._read_best_value()
         self.listener(ev.Started(cfg.to_dict(), dataset.summary(), self.folder.path, str(self.device), resumed_from, len(dataset)))
 
@@ -323,7 +338,15 @@ class TrainingRun:
         if not all(torch.isfinite(v).all() for v in tensors.values() if v.is_floating_point()):
             self._roll_back({"weights": math.nan})
             return
-        path = save_checkpoint(self.folder.checkpoints, t.step, tensors, t.state_meta())
+        try:
+            path = save_checkpoint(self.folder.checkpoints, t.step, tensors, t.state_meta())
+        except OSError as e:
+            previous = self.folder.latest_checkpoint()
+            kept = f"checkpoint {previous:07d} is intact" if previous is not None else "nothing was saved before"
+            raise CheckpointError(
+                f"could not save checkpoint {t.step:07d} in {self.folder.checkpoints}: {e.strerror or e} "
+                f"(is the disk full or read-only?). The previous {kept}; free some space, then resume."
+            ) from None
         self._prune()
         self.listener(ev.CheckpointSaved(t.step, t.images_seen / 1000, path))
         if with_metric:

@@ -1,0 +1,92 @@
+"""No lost work: one writer per run folder, and a full or read-only disk stops a run cleanly."""
+
+from __future__ import annotations
+
+import errno
+import threading
+
+import pytest
+import torch
+
+from ganstudio.cli import main
+from ganstudio.core.errors import CheckpointError
+from ganstudio.core.training import events as ev
+from ganstudio.core.training.checkpoint import list_checkpoints, load_checkpoint
+from ganstudio.core.training.lock import RunLock
+from ganstudio.core.training.run import TrainingRun
+
+
+def test_a_second_run_on_a_busy_folder_is_told_so(tmp_path, image_folder, tiny_config):
+    started = threading.Event()
+
+    def listener(event):
+        if isinstance(event, ev.Started):
+            first.pause()
+            started.set()
+
+    first = TrainingRun.new(tmp_path / "run", tiny_config(kimg=1.0), image_folder, listener)
+    thread = threading.Thread(target=first.run)
+    thread.start()
+    try:
+        assert started.wait(60)
+        with pytest.raises(CheckpointError, match=r"is busy: another GAN Studio \(process \d+\) is training this run"):
+            TrainingRun.resume(tmp_path / "run").run()
+        assert main(["train", "--out", str(tmp_path / "run"), "--resume"]) == 1
+    finally:
+        first.stop()
+        thread.join(60)
+    assert not thread.is_alive()
+    checkpoints = list_checkpoints(tmp_path / "run" / "checkpoints")
+    load_checkpoint(tmp_path / "run" / "checkpoints", checkpoints[-1])  # the first run's save is whole
+    # Once the first run has stopped, the folder is free again.
+    finished = TrainingRun.resume(tmp_path / "run", kimg=first.trainer.images_seen / 1000 + 0.016).run()
+    assert finished.reason == "completed"
+
+
+def test_the_lock_goes_with_its_holder(tmp_path):
+    lock = RunLock(tmp_path)
+    lock.acquire()
+    with pytest.raises(CheckpointError, match="is busy"):
+        RunLock(tmp_path).acquire()
+    lock.release()
+    with RunLock(tmp_path):
+        pass
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS], ids=["disk-full", "read-only"])
+def test_a_failing_save_stops_the_run_and_keeps_the_previous_checkpoint(tmp_path, image_folder, tiny_config, monkeypatch, code):
+    import ganstudio.core.training.run as run_module
+
+    real_save = run_module.save_checkpoint
+    calls = []
+
+    def failing_save(folder, step, tensors, meta):
+        calls.append(step)
+        if len(calls) > 1:
+            raise OSError(code, "No space left on device" if code == errno.ENOSPC else "Read-only file system")
+        return real_save(folder, step, tensors, meta)
+
+    monkeypatch.setattr(run_module, "save_checkpoint", failing_save)
+    rec = []
+    with pytest.raises(CheckpointError, match=r"could not save checkpoint \d+ .*is the disk full or read-only\?\)\. The previous checkpoint 0000000 is intact"):
+        TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.256), image_folder, rec.append).run()
+    assert rec[-1].reason == "error" and "is intact" in rec[-1].message
+    folder = tmp_path / "run" / "checkpoints"
+    assert list_checkpoints(folder) == [0]
+    tensors, _ = load_checkpoint(folder, 0)
+    assert all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point())
+    monkeypatch.setattr(run_module, "save_checkpoint", real_save)
+    assert TrainingRun.resume(tmp_path / "run", kimg=0.032).run().reason == "completed"
+
+
+def test_a_failing_sample_write_is_a_clear_error(tmp_path, image_folder, tiny_config, monkeypatch, capsys):
+    from ganstudio.core.training.runfolder import RunFolder
+
+    def full(self, step, grid):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.samples / "x.png"))
+
+    monkeypatch.setattr(RunFolder, "write_sample_grid", full)
+    args = ["train", str(image_folder), "--out", str(tmp_path / "run"), "--kimg", "0.1", "--resolution", "32", "--no-export"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "x.png: No space left on device (is the disk full or read-only?)" in err and "Traceback" not in err
