@@ -90,3 +90,59 @@ def test_a_failing_sample_write_is_a_clear_error(tmp_path, image_folder, tiny_co
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "x.png: No space left on device (is the disk full or read-only?)" in err and "Traceback" not in err
+
+
+CHILD = """
+import sys
+from pathlib import Path
+from ganstudio.core.config import ModelConfig, TrainConfig
+from ganstudio.core.training import events as ev
+from ganstudio.core.training.run import TrainingRun
+
+run_dir, images = Path(sys.argv[1]), sys.argv[2]
+def listener(event):
+    if isinstance(event, ev.CheckpointSaved):
+        print("saved", event.step, flush=True)
+if (run_dir / "run.json").exists():
+    run = TrainingRun.resume(run_dir, listener=listener)
+else:
+    model = ModelConfig(resolution=32, latent_dim=16, w_dim=16, g_channel_base=256, d_channel_base=256,
+                        max_channels=32, min_channels=8)
+    config = TrainConfig(model=model, batch=8, kimg=1000, checkpoint_kimg=0.016, snapshot_kimg=0.064,
+                         metric_images=64, grid_size=4, keep_checkpoints=2)
+    run = TrainingRun.new(run_dir, config, images, listener)
+run.run()
+"""
+
+
+def test_kill_9_at_random_moments_never_loses_the_run(tmp_path, image_folder):
+    """Three SIGKILLs, each after the child's k-th checkpoint (so mid-write of the next one, which
+    comes 2 steps later); every time the folder reads back and the next child resumes from it.
+    benchmarks/kill_resume.py does 20 kills at random times."""
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    from ganstudio.core.training.runfolder import RunFolder
+
+    run_dir = tmp_path / "run"
+    rng = random.Random(1)
+    resumed_from = []
+    for _ in range(3):
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(run_dir), str(image_folder)], stdout=subprocess.PIPE, text=True)
+        wanted, seen = rng.randint(2, 5), 0
+        for line in child.stdout:
+            seen += line.startswith("saved")
+            if seen == wanted:
+                break
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        folder = RunFolder(run_dir)
+        folder.config()
+        steps = list_checkpoints(folder.checkpoints)
+        load_checkpoint(folder.checkpoints, steps[-1])
+        resumed_from.append(steps[-1])
+    assert resumed_from == sorted(resumed_from) and resumed_from[-1] > resumed_from[0]  # progress is kept
+    finished = TrainingRun.resume(run_dir, kimg=(resumed_from[-1] + 2) * 8 / 1000).run()
+    assert finished.reason == "completed" and finished.step == resumed_from[-1] + 2
