@@ -146,3 +146,56 @@ def test_kill_9_at_random_moments_never_loses_the_run(tmp_path, image_folder):
     assert resumed_from == sorted(resumed_from) and resumed_from[-1] > resumed_from[0]  # progress is kept
     finished = TrainingRun.resume(run_dir, kimg=(resumed_from[-1] + 2) * 8 / 1000).run()
     assert finished.reason == "completed" and finished.step == resumed_from[-1] + 2
+
+
+def test_a_fuzzed_folder_is_scanned_to_the_end_with_a_reason_for_every_bad_file(tmp_path, capsys):
+    """10,000 tiny files, a symlink loop, a non-UTF-8 name, a zero-byte, a truncated, a huge and a
+    wrong-extension file among 20 good images."""
+    import io
+    import os
+    import struct
+    import time
+    import zlib
+
+    from PIL import Image
+
+    from ganstudio.core.data import load_image_folder
+
+    root = tmp_path / "fuzz"
+    (root / "tiny").mkdir(parents=True)
+
+    def png(size: int, colour: int) -> bytes:
+        buf = io.BytesIO()
+        Image.new("RGB", (size, size), (colour, 255 - colour, 128)).save(buf, format="PNG")
+        return buf.getvalue()
+
+    tiny = png(8, 0)
+    for i in range(10_000):
+        (root / "tiny" / f"{i:05d}.png").write_bytes(tiny)
+    for i in range(20):
+        (root / f"good_{i:02d}.png").write_bytes(png(40, i * 10))
+    os.symlink(root, root / "loop")
+    os.symlink(root / "missing.png", root / "dangling.png")
+    good = png(40, 200)
+    (root.joinpath(os.fsdecode(b"caf\xe9-latin1.png"))).write_bytes(good)  # a name that is not UTF-8
+    (root / "empty.png").write_bytes(b"")
+    (root / "cut.png").write_bytes(good[: len(good) // 2])
+    (root / "notes.jpg").write_text("this is not a picture")
+    # A PNG header claiming 100000 x 100000 px: refused before decoding.
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + header
+    (root / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk)))
+
+    start = time.perf_counter()
+    dataset = load_image_folder(root, 32)
+    seconds = time.perf_counter() - start
+    assert len(dataset) == 21
+    reasons = {s.path.name: s.reason for s in dataset.skipped}
+    assert len(reasons) >= 10_000 + 4
+    assert all(reason for reason in reasons.values())
+    assert "too small (8x8 px" in reasons["00000.png"]
+    for name in ("empty.png", "cut.png", "notes.jpg", "huge.png"):
+        assert name in reasons, name
+    assert "skipped" in dataset.summary() and "of 10" in dataset.summary()
+    with capsys.disabled():
+        print(f"\n  fuzzed folder: {len(reasons) + len(dataset)} files scanned and decoded in {seconds:.1f} s")
