@@ -199,3 +199,41 @@ def test_a_fuzzed_folder_is_scanned_to_the_end_with_a_reason_for_every_bad_file(
     assert "skipped" in dataset.summary() and "of 10" in dataset.summary()
     with capsys.disabled():
         print(f"\n  fuzzed folder: {len(reasons) + len(dataset)} files scanned and decoded in {seconds:.1f} s")
+
+
+def _damage(folder, step, *, tensors=None, meta=None):
+    from safetensors.torch import load_file, save_file
+
+    name = f"{step:07d}"
+    if tensors is not None:
+        data = load_file(folder / f"{name}.safetensors")
+        tensors(data)
+        save_file(data, folder / f"{name}.safetensors")
+    if meta is not None:
+        (folder / f"{name}.json").write_text(meta)
+
+
+def _first_key(data, prefix):
+    return next(k for k in sorted(data) if k.startswith(prefix))
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (dict(tensors=lambda d: d.update({_first_key(d, "G.synthesis"): torch.zeros(3)})), "size mismatch"),
+        (dict(tensors=lambda d: d.pop(_first_key(d, "D."))), "Missing key"),
+        (dict(tensors=lambda d: d.update({_first_key(d, "opt_d.0.exp_avg"): torch.zeros(2, 2)})), "opt_d.0.exp_avg has shape"),
+        (dict(meta='{"schema_version": 1, "step": "many", "images_seen": 0}'), "ValueError"),
+        (dict(meta='{"schema_version": 1, "step": 4}'), "KeyError"),
+    ],
+    ids=["wrong-shape", "missing-key", "optimizer-shape", "wrong-type", "missing-field"],
+)
+def test_a_malformed_checkpoint_gets_a_message_and_is_not_overwritten(tmp_path, image_folder, tiny_config, damage, message):
+    TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.032), image_folder).run()
+    folder = tmp_path / "run" / "checkpoints"
+    steps = list_checkpoints(folder)
+    _damage(folder, steps[-1], **damage)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(CheckpointError, match=rf"checkpoint {steps[-1]:07d} in .* does not fit this run's model .*{message}"):
+        TrainingRun.resume(tmp_path / "run", kimg=0.064).run()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

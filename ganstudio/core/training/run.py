@@ -202,9 +202,10 @@ class TrainingRun:
                 return self.trainer.images_seen / 1000
             except CheckpointError as e:
                 self._warn("damaged_checkpoint", str(e), "resuming from the checkpoint before it")
-            except (KeyError, RuntimeError, ValueError) as e:
+            except (KeyError, RuntimeError, TypeError, ValueError) as e:
                 raise CheckpointError(
-                    f"checkpoint {step:07d} in {self.folder.checkpoints} does not fit this run's model ({e})"
+                    f"checkpoint {step:07d} in {self.folder.checkpoints} does not fit this run's model "
+                    f"({type(e).__name__}: {' '.join(str(e).split())[:300]})"
                 ) from None
         raise CheckpointError(f"{self.folder.checkpoints} holds no readable checkpoint to resume from")
 

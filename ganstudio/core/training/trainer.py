@@ -201,8 +201,13 @@ class Trainer:
                 for i in range(len(sd["param_groups"][0]["params"])):
                     keys = [k for k in tensors if k.startswith(f"{prefix}.{i}.")]
                     if keys:
-                        sd["state"][i] = {k.rsplit(".", 1)[1]: tensors[k].to(self.device) for k in keys}
-                        sd["state"][i]["step"] = sd["state"][i]["step"].cpu()
+                        state = {k.rsplit(".", 1)[1]: tensors[k].to(self.device) for k in keys}
+                        shape = opt.param_groups[0]["params"][i].shape
+                        for name in ("exp_avg", "exp_avg_sq"):
+                            if state[name].shape != shape:  # Adam would only fail later, mid-step
+                                raise ValueError(f"{prefix}.{i}.{name} has shape {tuple(state[name].shape)}, expected {tuple(shape)}")
+                        state["step"] = state["step"].cpu()
+                        sd["state"][i] = state
                 opt.load_state_dict(sd)
         self.rng.set_state(tensors["rng"])
         self.data_rng.set_state(tensors["data_rng"])
