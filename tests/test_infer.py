@@ -254,3 +254,22 @@ def test_animation_formats_and_folders_are_checked(tmp_path):
     with pytest.raises(OutputError, match="no frames"):
         write_animation(tmp_path / "walk.gif", [])
     assert not (tmp_path / "walk.gif").exists()
+
+
+@pytest.mark.parametrize("location", ["../secret.bin", "/etc/hostname"], ids=["relative", "absolute"])
+def test_external_data_outside_the_model_folder_is_refused(tmp_path, location):
+    (tmp_path / "secret.bin").write_bytes(np.arange(4, dtype=np.float32).tobytes())
+    (tmp_path / "models").mkdir()
+    tensor = onnx.TensorProto(name="c", data_type=onnx.TensorProto.FLOAT, dims=[4], data_location=onnx.TensorProto.EXTERNAL)
+    for key, value in (("location", location), ("offset", "0"), ("length", "16")):
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, value
+    x = onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [4])
+    y = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [4])
+    graph = onnx.helper.make_graph([onnx.helper.make_node("Add", ["x", "c"], ["y"])], "g", [x], [y], initializer=[tensor])
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "models" / "evil.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(ModelError, match="evil.onnx refers to weight data outside its own folder, which is not allowed"):
+        GeneratorModel(path, device="cpu")

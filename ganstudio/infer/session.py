@@ -102,7 +102,10 @@ def _create(ort, path: Path, providers: list[str]) -> "onnxruntime.InferenceSess
     try:
         return ort.InferenceSession(str(path), _options(ort), providers=providers)
     except Exception as e:  # onnxruntime raises its own untyped errors for every kind of bad file
-        raise ModelError(f"{path} could not be opened as an ONNX model (is it truncated, or not ONNX?): {_reason(e)}") from None
+        reason = _reason(e)
+        if "External data path validation failed" in reason:  # onnxruntime refuses to read it; say why plainly
+            raise ModelError(f"{path} refers to weight data outside its own folder, which is not allowed: {reason}") from None
+        raise ModelError(f"{path} could not be opened as an ONNX model (is it truncated, or not ONNX?): {reason}") from None
 
 
 def _reason(error: Exception) -> str:
