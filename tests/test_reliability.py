@@ -237,3 +237,30 @@ def test_a_malformed_checkpoint_gets_a_message_and_is_not_overwritten(tmp_path, 
     with pytest.raises(CheckpointError, match=rf"checkpoint {steps[-1]:07d} in .* does not fit this run's model .*{message}"):
         TrainingRun.resume(tmp_path / "run", kimg=0.064).run()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_out_of_memory_halves_the_pass_and_keeps_the_batch(tmp_path, image_folder, tiny_config, monkeypatch):
+    """Simulated (no GPU here): D runs out of memory on more than 2 images at a time."""
+    from ganstudio.core.models import Discriminator
+
+    real_forward = Discriminator.forward
+
+    def small_memory(self, img, class_index=None):
+        if img.shape[0] > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_forward(self, img, class_index)
+
+    monkeypatch.setattr(Discriminator, "forward", small_memory)
+    rec = []
+    run = TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.064), image_folder, rec.append)
+    finished = run.run()
+    assert finished.reason == "completed" and run.trainer.images_seen == 64  # batch 8 throughout
+    warnings = [e for e in rec if isinstance(e, ev.TrainingWarning)]
+    assert [w.what for w in warnings] == ["out_of_memory", "out_of_memory"]  # 8 -> 4 -> 2 per pass
+    assert "now 4 passes of 2 images per step" in warnings[-1].action and run.trainer.accumulation == 4
+    tensors, meta = load_checkpoint(tmp_path / "run" / "checkpoints", list_checkpoints(tmp_path / "run" / "checkpoints")[-1])
+    assert meta["accumulation"] == 4 and all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point())
+    # One image per pass is the floor: past it, a clear error.
+    monkeypatch.setattr(Discriminator, "forward", lambda self, img, c=None: (_ for _ in ()).throw(torch.OutOfMemoryError("oom")))
+    with pytest.raises(Exception, match="ran out of memory even with one image per pass"):
+        TrainingRun.resume(tmp_path / "run", kimg=0.128).run()

@@ -243,7 +243,11 @@ class TrainingRun:
                 self._collect_metric(block=True)
                 return ev.Finished(t.step, kimg, "completed" if done else "stopped")
 
-            t.train_step()
+            try:
+                t.train_step()
+            except torch.OutOfMemoryError:
+                self._on_out_of_memory()
+                continue
 
             if t.step % cfg.log_interval == 0:
                 now = time.perf_counter()
@@ -311,6 +315,29 @@ class TrainingRun:
             "nan",
             f"losses became NaN/inf at step {t.step} ({bad})",
             f"rolled back to checkpoint {step:07d}, halved the learning rates (G {t.g_lr:.2g}, D {t.d_lr:.2g}) and reset the optimisers",
+        )
+
+    def _on_out_of_memory(self) -> None:
+        """Halve the images per pass and accumulate gradients over twice the passes: the same
+        effective batch (and recipe) in less memory, a little slower."""
+        t = self.trainer
+        per_pass = math.ceil(self.config.batch / t.accumulation)
+        for net in (t.G, t.D):
+            net.zero_grad(set_to_none=True)
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if per_pass <= 1:
+            raise TrainingError(
+                f"the {self.device} device ran out of memory even with one image per pass; choose a lower "
+                "resolution, or train on the CPU (--device cpu)"
+            )
+        t.accumulation *= 2
+        smaller = math.ceil(self.config.batch / t.accumulation)
+        self._warn(
+            "out_of_memory",
+            f"the {self.device} device ran out of memory with {per_pass} images per pass",
+            f"now {t.accumulation} passes of {smaller} images per step with their gradients added up: the same batch "
+            f"of {self.config.batch}, a little slower",
         )
 
     def _warn(self, what: str, why: str, action: str) -> None:

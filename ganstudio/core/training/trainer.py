@@ -46,6 +46,7 @@ class Trainer:
         )
         self.step = 0
         self.images_seen = 0
+        self.accumulation = 1  # passes per step; doubled when the GPU runs out of memory
         # bf16 autocast on CUDA speeds up the convs; R1 stays in fp32 for a stable gradient norm.
         use_amp = device.type == "cuda" and cfg.mixed_precision and torch.cuda.is_bf16_supported()
         self._autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else nullcontext
@@ -76,29 +77,10 @@ class Trainer:
         real, labels = self._sample_batch()
         fake_labels = labels[torch.randperm(labels.shape[0], device=self.device, generator=self.rng)] if labels is not None else None
         z = torch.randn(cfg.batch, cfg.model.latent_dim, device=self.device, generator=self.rng)
-
-        with self._autocast():
-            fake = self.G(z, fake_labels, update_w_avg=True)
-            # D step: push D(real) up and D(fake) down.
-            self.D.requires_grad_(True)
-            real_logits = self.D(self._augment(real), labels).float()
-            fake_logits = self.D(self._augment(fake.detach()), fake_labels).float()
-            d_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
-
-        if cfg.r1_gamma > 0 and self.step % cfg.r1_interval == 0:
-            self._r1_step(real, labels)
-
-        # G step against the updated D, through the same fakes (as the DCGAN example does).
-        self.D.requires_grad_(False)
-        with self._autocast():
-            g_logits = self.D(self._augment(fake), fake_labels).float()
-            g_loss = F.softplus(-g_logits).mean()
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.opt_g.step()
+        if self.accumulation > 1:
+            d_loss, g_loss, real_logits, fake_logits = self._step_in_passes(real, labels, z, fake_labels)
+        else:
+            d_loss, g_loss, real_logits, fake_logits = self._step_in_one_pass(real, labels, z, fake_labels)
 
         self._update_ema()
         self.ada.accumulate(real_logits)
@@ -114,17 +96,84 @@ class Trainer:
         s["d_fake"] += torch.sigmoid(fake_logits.detach()).mean()
         s["n"] += 1
 
+    def _step_in_one_pass(self, real, labels, z, fake_labels):  # noqa: ANN001, ANN202 - tensors
+        with self._autocast():
+            fake = self.G(z, fake_labels, update_w_avg=True)
+            # D step: push D(real) up and D(fake) down.
+            self.D.requires_grad_(True)
+            real_logits = self.D(self._augment(real), labels).float()
+            fake_logits = self.D(self._augment(fake.detach()), fake_labels).float()
+            d_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+
+        if self.cfg.r1_gamma > 0 and self.step % self.cfg.r1_interval == 0:
+            self._r1_step(real, labels)
+
+        # G step against the updated D, through the same fakes (as the DCGAN example does).
+        self.D.requires_grad_(False)
+        with self._autocast():
+            g_logits = self.D(self._augment(fake), fake_labels).float()
+            g_loss = F.softplus(-g_logits).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        return d_loss, g_loss, real_logits, fake_logits
+
+    def _step_in_passes(self, real, labels, z, fake_labels):  # noqa: ANN001, ANN202 - tensors
+        """The same step in `accumulation` smaller passes whose gradients add up (after the GPU ran
+        out of memory). Holding every pass's fakes for the G step would defeat the point, so G
+        makes them again there: a little more compute, a fraction of the memory."""
+        n = self.accumulation
+
+        def passes(t: torch.Tensor | None) -> list[torch.Tensor | None]:
+            return list(t.chunk(n)) if t is not None else [None] * n
+
+        self.D.requires_grad_(True)
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss, real_logits, fake_logits = 0.0, [], []
+        for r, lab, zz, flab in zip(passes(real), passes(labels), passes(z), passes(fake_labels)):
+            with self._autocast():
+                with torch.no_grad():
+                    fake = self.G(zz, flab, update_w_avg=True)
+                rl = self.D(self._augment(r), lab).float()
+                fl = self.D(self._augment(fake), flab).float()
+                loss = (F.softplus(-rl).mean() + F.softplus(fl).mean()) / n
+            loss.backward()
+            d_loss = d_loss + loss.detach()
+            real_logits.append(rl.detach())
+            fake_logits.append(fl.detach())
+        self.opt_d.step()
+
+        if self.cfg.r1_gamma > 0 and self.step % self.cfg.r1_interval == 0:
+            self._r1_step(real, labels)
+
+        self.D.requires_grad_(False)
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss = 0.0
+        for zz, flab in zip(passes(z), passes(fake_labels)):
+            with self._autocast():
+                loss = F.softplus(-self.D(self._augment(self.G(zz, flab)), flab).float()).mean() / n
+            loss.backward()
+            g_loss = g_loss + loss.detach()
+        self.opt_g.step()
+        return d_loss, g_loss, torch.cat(real_logits), torch.cat(fake_logits)
+
     def _r1_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> None:
         """Lazy R1 (StyleGAN2): penalise |grad D(real)|^2 every r1_interval steps, scaled up to match."""
-        real = real.detach().requires_grad_(True)
-        logits = self.D(self._augment(real), labels)
-        (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
-        penalty = grad.square().sum(dim=(1, 2, 3)).mean()
-        loss = penalty * (self.cfg.r1_gamma / 2 * self.cfg.r1_interval)
+        n = self.accumulation
         self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
+        total = 0.0
+        for r, lab in zip(real.chunk(n), labels.chunk(n) if labels is not None else [None] * n):
+            r = r.detach().requires_grad_(True)
+            logits = self.D(self._augment(r), lab)
+            (grad,) = torch.autograd.grad(logits.sum(), r, create_graph=True)
+            penalty = grad.square().sum(dim=(1, 2, 3)).mean() / n
+            (penalty * (self.cfg.r1_gamma / 2 * self.cfg.r1_interval)).backward()
+            total = total + penalty.detach()
         self.opt_d.step()
-        self._stats["r1"] += penalty.detach()
+        self._stats["r1"] += total
         self._stats["n_r1"] += 1
 
     @torch.no_grad()
@@ -183,6 +232,7 @@ class Trainer:
             "d_lr": self.d_lr,
             "augment_p": self.ada.p,
             "ada": self.ada.state(),
+            "accumulation": self.accumulation,
         }
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any], *, reset_optimizers: bool = False) -> None:
@@ -194,6 +244,7 @@ class Trainer:
         self.images_seen = int(meta["images_seen"])
         self.g_lr, self.d_lr = float(meta["g_lr"]), float(meta["d_lr"])
         self.ada.load_state(meta["ada"])
+        self.accumulation = int(meta.get("accumulation", 1))
         self.opt_g, self.opt_d = self._adam(self.G, self.g_lr), self._adam(self.D, self.d_lr)
         if not reset_optimizers:
             for prefix, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
