@@ -6,6 +6,7 @@ Heavy imports (torch) happen inside the commands, so `ganstudio --help` answers 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ganstudio",
-        description="Train small GANs on your own pictures.",
+        description="Train small GANs on your own pictures. With no command, the GAN Studio app opens.",
         epilog="Run 'ganstudio COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"ganstudio {ganstudio.__version__}")
@@ -195,12 +196,25 @@ def _drive(run, *, export: bool = False) -> int:  # noqa: ANN001 - TrainingRun, 
     return 0
 
 
+def _open_app(parser: argparse.ArgumentParser) -> int:
+    """No command: the desktop app, unless there is no screen to show it on."""
+    headless = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    )
+    if headless:
+        parser.print_help()
+        print("\nerror: no display to open the app on (DISPLAY is not set); use a command above", file=sys.stderr)
+        return 1
+    from ganstudio.app import run_app
+
+    return run_app(sys.argv[:1])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
-        parser.print_help()
-        return 0
+        return _open_app(parser)
     try:
         return args.func(args)
     except UsageError as e:

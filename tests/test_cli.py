@@ -14,9 +14,19 @@ from ganstudio.infer import read_image_info
 
 
 def test_help_lists_commands(capsys):
-    assert main([]) == 0
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
     out = capsys.readouterr().out
-    assert "train" in out and "demo" in out
+    assert all(command in out for command in ("train", "demo", "export", "generate", "interpolate"))
+
+
+def test_no_command_without_a_display_explains_instead_of_crashing(monkeypatch, capsys):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert main([]) == 1
+    assert "no display to open the app on" in capsys.readouterr().err
 
 
 def test_train_a_folder_then_resume(tmp_path, image_folder, capsys):

@@ -1,0 +1,62 @@
+"""The GAN Studio desktop app (PySide6): `run_app()` opens it.
+
+Importing this package does not import torch: the first window paints first, and the core is
+loaded by the worker thread (or a background task) when it is needed."""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+__all__ = ["create_application", "run_app"]
+
+
+def create_application(argv: Sequence[str] | None = None):  # noqa: ANN201 - QApplication, imported lazily
+    """The QApplication with GAN Studio's names, icon and theme (reused if one exists)."""
+    from PySide6.QtWidgets import QApplication
+
+    from ganstudio.app.resources import app_icon
+    from ganstudio.app.settings import APPLICATION, ORGANIZATION
+
+    QApplication.setOrganizationName(ORGANIZATION)
+    QApplication.setApplicationName(APPLICATION)
+    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+    app.setApplicationDisplayName("GAN Studio")
+    app.setDesktopFileName("ganstudio")
+    app.setWindowIcon(app_icon())
+    if not hasattr(app, "gc_guard"):  # collect garbage on the GUI thread only (see gc_guard)
+        from ganstudio.app.gc_guard import GuiGarbageCollector
+
+        app.gc_guard = GuiGarbageCollector(app).start()
+    return app
+
+
+def run_app(argv: Sequence[str] | None = None) -> int:
+    """Open the app and run its event loop; returns the exit code."""
+    from PySide6.QtGui import QGuiApplication
+
+    from ganstudio.app import dialogs, tasks
+    from ganstudio.app.errors import describe
+    from ganstudio.app.main_window import MainWindow
+    from ganstudio.app.settings import Settings
+    from ganstudio.app.theme import apply_theme
+
+    app = create_application(argv)
+    settings = Settings()
+    apply_theme(app, settings.theme)
+    window = MainWindow(settings)
+    QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: window.follow_system_theme())
+
+    def excepthook(kind, value, tb) -> None:  # noqa: ANN001
+        # A bug in a slot must not vanish into a terminal nobody watches: show it, keep running.
+        sys.__excepthook__(kind, value, tb)
+        dialogs.show_error(window, describe(value.with_traceback(tb), doing="working"))
+
+    sys.excepthook = excepthook
+    app.aboutToQuit.connect(tasks.wait_for_all)
+    window.show()
+    code = app.exec()
+    if window.train_page.session is not None:  # last resort: never leave a training thread running
+        window.train_page.session.stop()
+        window.train_page.session.wait()
+    return code

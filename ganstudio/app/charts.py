@@ -1,0 +1,336 @@
+"""Line charts that stay readable over long runs, painted with QPainter (no chart library).
+
+A run logs a point every few steps, tens of thousands over a long run. Each series is reduced to
+one bucket per horizontal pixel: the bucket's mean is the line and its min..max a faint band, so
+spikes stay visible and painting costs the same at any length. The y range ignores the first and
+last percent of values, so one early spike does not flatten the rest of the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF
+from PySide6.QtWidgets import QGridLayout, QToolTip, QWidget
+
+from ganstudio.app.runs import History
+from ganstudio.app.theme import colors
+from ganstudio.core.training import events as ev
+
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 46, 10, 26, 22
+
+
+class _Growable:
+    """A float array that grows by doubling, so appending a point is amortised O(1)."""
+
+    def __init__(self) -> None:
+        self._data = np.empty(256)
+        self.size = 0
+
+    def append(self, value: float) -> None:
+        if self.size == len(self._data):
+            self._data = np.resize(self._data, 2 * len(self._data))
+        self._data[self.size] = value
+        self.size += 1
+
+    def set(self, values: np.ndarray) -> None:
+        self._data = np.array(values, dtype=float, copy=True)
+        if len(self._data) == 0:
+            self._data = np.empty(256)
+        self.size = len(values)
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._data[: self.size]
+
+
+@dataclass
+class Series:
+    label: str
+    color: QColor
+    x: _Growable = field(default_factory=_Growable)
+    y: _Growable = field(default_factory=_Growable)
+
+
+def downsample(x: np.ndarray, y: np.ndarray, x0: float, x1: float, buckets: int) -> tuple[np.ndarray, ...]:
+    """(x, mean, min, max) per bucket of equal x width; x must be sorted."""
+    ids = np.clip(((x - x0) / max(x1 - x0, 1e-12) * buckets).astype(np.int64), 0, buckets - 1)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    counts = np.diff(np.r_[starts, len(x)])
+    mean = np.add.reduceat(y, starts) / counts
+    return np.add.reduceat(x, starts) / counts, mean, np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
+
+
+def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
+    span = max(hi - lo, 1e-12)
+    raw = span / count
+    magnitude = 10 ** np.floor(np.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = np.ceil(lo / step) * step
+    return [float(v) for v in np.arange(first, hi + step * 0.001, step)]
+
+
+def tick_label(value: float, ticks: list[float]) -> str:
+    """As many decimals as the tick spacing needs: 139.2 / 139.4, not 139 / 139."""
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    decimals = next((d for d in range(7) if abs(round(step, d) - step) <= step * 1e-6), 6)
+    return f"{value:.{decimals}f}" if abs(value) < 1e5 else f"{value:.3g}"
+
+
+class LineChart(QWidget):
+    def __init__(self, title: str, *, y_range: tuple[float, float] | None = None, tooltip: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.fixed_range = y_range
+        self.series: dict[str, Series] = {}
+        self.markers: list[tuple[float, float]] = []  # e.g. the best metric so far
+        self.setMinimumSize(140, 120)
+        self.setMouseTracking(True)
+        self.setToolTip(tooltip)
+        self._plot = QRectF()
+        self._x_range = (0.0, 1.0)
+        self.x_span: tuple[float, float] | None = None  # shared by the charts of one run, so they line up
+
+    def add_series(self, key: str, label: str, color: str) -> None:
+        self.series[key] = Series(label, QColor(color))
+
+    def append(self, key: str, x: float, y: float) -> None:
+        if np.isfinite(y):
+            s = self.series[key]
+            s.x.append(x)
+            s.y.append(y)
+            self.update()  # coalesced by Qt into one paint per frame at most
+
+    def set_data(self, key: str, xs: np.ndarray, ys: np.ndarray) -> None:
+        keep = np.isfinite(ys)
+        self.series[key].x.set(np.asarray(xs, float)[keep])
+        self.series[key].y.set(np.asarray(ys, float)[keep])
+        self.update()
+
+    def clear(self) -> None:
+        for s in self.series.values():
+            s.x.set(np.empty(0))
+            s.y.set(np.empty(0))
+        self.markers.clear()
+        self.update()
+
+    def point_count(self) -> int:
+        return sum(s.x.size for s in self.series.values())
+
+    # ---- painting ---------------------------------------------------------------------
+
+    def _ranges(self) -> tuple[float, float, float, float] | None:
+        filled = [s for s in self.series.values() if s.x.size]
+        if not filled:
+            return None
+        x0 = min(float(s.x.values[0]) for s in filled)
+        x1 = max(float(s.x.values[-1]) for s in filled)
+        if self.x_span is not None:
+            x0, x1 = min(x0, self.x_span[0]), max(x1, self.x_span[1])
+        if x1 - x0 < 1e-2:
+            x0, x1 = x0 - 0.5, x1 + 0.5  # one point: centre it instead of stretching a hair's width
+        if self.fixed_range:
+            return x0, x1, *self.fixed_range
+        ys = np.concatenate([s.y.values for s in filled])
+        lo, hi = (np.percentile(ys, [1, 99]) if len(ys) > 50 else (ys.min(), ys.max()))
+        # A flat or single-point series still gets a readable range around its value.
+        pad = max((hi - lo) * 0.08, abs(hi + lo) * 0.025, 1e-3)
+        return x0, x1, float(lo - pad), float(hi + pad)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        c = colors()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        outer = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        p.setPen(QPen(QColor(c["border"])))
+        p.setBrush(QColor(c["card"]))
+        p.drawRoundedRect(outer, 8, 8)
+        p.setPen(QColor(c["text"]))
+        font = p.font()
+        font.setBold(True)
+        p.setFont(font)
+        title_width = p.fontMetrics().horizontalAdvance(self.title)
+        p.drawText(QRectF(10, 4, self.width() - 20, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title)
+        font.setBold(False)
+        p.setFont(font)
+        # The legend goes beside the title when both fit, else on a line of its own below it.
+        second_row = 10 + title_width + 16 + self._legend_width(p) > self.width() - 10
+        self._draw_legend(p, c, 36.0 if second_row else 18.0)
+        top = MARGIN_TOP + (18 if second_row else 0)
+        plot = QRectF(MARGIN_LEFT, top, self.width() - MARGIN_LEFT - MARGIN_RIGHT, self.height() - top - MARGIN_BOTTOM)
+        self._plot = plot
+        ranges = self._ranges()
+        if ranges is None or plot.width() < 20 or plot.height() < 20:
+            p.setPen(QColor(c["muted"]))
+            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "No data yet")
+            return
+        x0, x1, y0, y1 = ranges
+        self._x_range = (x0, x1)
+
+        def to_px(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            px = plot.left() + (xs - x0) / (x1 - x0) * plot.width()
+            py = plot.bottom() - (ys - y0) / (y1 - y0) * plot.height()
+            return px, py
+
+        self._draw_axes(p, c, plot, x0, x1, y0, y1)
+        p.save()
+        p.setClipRect(plot.adjusted(-1, -2, 1, 2))
+        buckets = max(10, int(plot.width()))
+        for s in self.series.values():
+            if not s.x.size:
+                continue
+            xs, ys = s.x.values, s.y.values
+            if len(xs) > buckets:
+                xs, mean, lo, hi = downsample(xs, ys, x0, x1, buckets)
+                band = QColor(s.color)
+                band.setAlpha(55)
+                px, plo = to_px(xs, lo)
+                _, phi = to_px(xs, hi)
+                path = QPainterPath()
+                path.addPolygon(QPolygonF([QPointF(a, b) for a, b in zip(px, phi)] + [QPointF(a, b) for a, b in zip(px[::-1], plo[::-1])]))
+                p.fillPath(path, band)
+                ys = mean
+            px, py = to_px(xs, ys)
+            p.setPen(QPen(s.color, 1.6))
+            p.drawPolyline(QPolygonF([QPointF(a, b) for a, b in zip(px, py)]))
+        for mx, my in self.markers:
+            (px,), (py,) = to_px(np.array([mx]), np.array([my]))
+            p.setPen(QPen(QColor(c["good"]), 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawEllipse(QPointF(px, py), 4.5, 4.5)
+        p.restore()
+
+    def _legend_items(self) -> list[tuple[Series, str]]:
+        return [(s, f"{s.label} {s.y.values[-1]:.3g}" if s.y.size else s.label) for s in self.series.values()]
+
+    def _legend_width(self, p: QPainter) -> float:
+        fm = p.fontMetrics()
+        return sum(fm.horizontalAdvance(text) + 24 for _, text in self._legend_items())
+
+    def _draw_legend(self, p: QPainter, c: dict[str, str], baseline: float) -> None:
+        x = self.width() - 10.0
+        fm = p.fontMetrics()
+        for s, text in reversed(self._legend_items()):
+            x -= fm.horizontalAdvance(text)
+            p.setPen(QColor(c["muted"]))
+            p.drawText(QPointF(x, baseline), text)
+            x -= 14
+            p.fillRect(QRectF(x, baseline - 9, 9, 9), s.color)
+            x -= 10
+
+    def _draw_axes(self, p: QPainter, c: dict[str, str], plot: QRectF, x0: float, x1: float, y0: float, y1: float) -> None:
+        grid = QColor(c["border"])
+        p.setPen(QPen(grid, 1))
+        small = p.font()
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
+        p.setFont(small)
+        ticks = nice_ticks(y0, y1)
+        for v in ticks:
+            py = plot.bottom() - (v - y0) / (y1 - y0) * plot.height()
+            p.setPen(QPen(grid, 1))
+            p.drawLine(QPointF(plot.left(), py), QPointF(plot.right(), py))
+            p.setPen(QColor(c["muted"]))
+            p.drawText(QRectF(0, py - 8, MARGIN_LEFT - 6, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, tick_label(v, ticks))
+        ticks = nice_ticks(x0, x1, 5)
+        for v in ticks:
+            px = plot.left() + (v - x0) / (x1 - x0) * plot.width()
+            if px > plot.right() - 40:  # leave room for the unit
+                continue
+            p.setPen(QColor(c["muted"]))
+            p.drawText(QRectF(px - 30, plot.bottom() + 3, 60, 16), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, tick_label(v, ticks))
+        p.drawText(QRectF(plot.right() - 40, plot.bottom() + 3, 40, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, "kimg")
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if not self._plot.contains(pos) or not any(s.x.size for s in self.series.values()):
+            return
+        x0, x1 = self._x_range
+        x = x0 + (pos.x() - self._plot.left()) / self._plot.width() * (x1 - x0)
+        lines = [f"{x:.2f} kimg"]
+        for s in self.series.values():
+            if s.x.size:
+                i = min(int(np.searchsorted(s.x.values, x)), s.x.size - 1)
+                lines.append(f"{s.label}: {s.y.values[i]:.4g}")
+        QToolTip.showText(event.globalPosition().toPoint(), "\n".join(lines), self)
+
+
+class ChartsPanel(QWidget):
+    """The four charts of a run: losses, D outputs, quality metric, augmentation strength."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.losses = LineChart("Losses", tooltip="Generator (G) and discriminator (D) losses. They wobble; what matters is\n"
+                                "that neither runs away for good.")
+        self.losses.add_series("g", "G", "#e4572e")
+        self.losses.add_series("d", "D", "#4c9be8")
+        self.d_outputs = LineChart("D(real) / D(fake)", y_range=(0.0, 1.0), tooltip="How sure the discriminator is that real images are real\n"
+                                   "and that fakes are real. Healthy runs hover in between;\nD(real) near 1 with D(fake) near 0 means D is winning.")
+        self.d_outputs.add_series("real", "real", "#29a36a")
+        self.d_outputs.add_series("fake", "fake", "#d9534f")
+        self.quality = LineChart("Quality (SWD, lower is better)", tooltip="Sliced Wasserstein distance between samples and your images,\n"
+                                 "measured at each checkpoint. Lower is better; the circle marks the best.")
+        self.quality.add_series("swd", "SWD", "#8b72ff")
+        self.augment = LineChart("Augmentation strength", y_range=(0.0, 1.0), tooltip="Probability p of the adaptive augmentation. It rises\n"
+                                 "when the discriminator starts to memorise a small dataset.")
+        self.augment.add_series("p", "p", "#e0a526")
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        for i, chart in enumerate(self.charts):
+            layout.addWidget(chart, i // 2, i % 2)
+
+    @property
+    def charts(self) -> tuple[LineChart, ...]:
+        return (self.losses, self.d_outputs, self.quality, self.augment)
+
+    def clear(self) -> None:
+        for chart in self.charts:
+            chart.clear()
+            chart.x_span = None
+
+    def _share_x(self) -> None:
+        spans = [(float(s.x.values[0]), float(s.x.values[-1])) for c in self.charts for s in c.series.values() if s.x.size]
+        span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
+        for chart in self.charts:
+            chart.x_span = span
+
+    def add_progress(self, p: ev.Progress) -> None:
+        self.losses.append("g", p.kimg, p.losses.get("g", float("nan")))
+        self.losses.append("d", p.kimg, p.losses.get("d", float("nan")))
+        self.d_outputs.append("real", p.kimg, p.d_real)
+        self.d_outputs.append("fake", p.kimg, p.d_fake)
+        self.augment.append("p", p.kimg, p.augment_p)
+        for chart in self.charts:
+            chart.x_span = (chart.x_span[0] if chart.x_span else p.kimg, p.kimg)
+
+    def add_metric(self, m: ev.Metric) -> None:
+        self.quality.append("swd", m.kimg, m.value)
+        if m.is_best:
+            self.quality.markers[:] = [(m.kimg, m.value)]
+
+    def load_history(self, history: History) -> None:
+        """Fill the charts from a run's log.jsonl (an opened or resumed run)."""
+        self.clear()
+        rows = history.progress
+        kimg = np.array([r.get("kimg", 0.0) for r in rows], float)
+
+        def column(get) -> np.ndarray:  # noqa: ANN001
+            return np.array([get(r) for r in rows], float)
+
+        nan = float("nan")
+        self.losses.set_data("g", kimg, column(lambda r: r["losses"].get("g", nan)))
+        self.losses.set_data("d", kimg, column(lambda r: r["losses"].get("d", nan)))
+        self.d_outputs.set_data("real", kimg, column(lambda r: r.get("d_real", nan)))
+        self.d_outputs.set_data("fake", kimg, column(lambda r: r.get("d_fake", nan)))
+        self.augment.set_data("p", kimg, column(lambda r: r.get("augment_p", nan)))
+        metrics = [(r.get("kimg", 0.0), r["metrics"].get("swd", nan)) for r in history.metrics]
+        if metrics:
+            xs, ys = np.array(metrics, float).T
+            self.quality.set_data("swd", xs, ys)
+            finite = np.isfinite(ys)
+            if finite.any():
+                best = int(np.nanargmin(np.where(finite, ys, np.inf)))
+                self.quality.markers[:] = [(float(xs[best]), float(ys[best]))]
+        self._share_x()

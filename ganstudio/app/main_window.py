@@ -1,0 +1,337 @@
+"""The main window: the start and train pages, menus with shortcuts, and the rules around them
+(one run trains at a time; closing while training asks, saves a checkpoint and joins the thread;
+geometry and choices persist)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QStackedWidget
+
+from ganstudio import __version__
+from ganstudio.app import dialogs
+from ganstudio.app.errors import AppError, FolderError, describe
+from ganstudio.app.export import describe_result, start_export
+from ganstudio.app.folder_scan import FolderSummary
+from ganstudio.app.heavy import load_core
+from ganstudio.app.presets import TrainingChoices
+from ganstudio.app.resources import app_icon
+from ganstudio.app.runs import is_run_folder, unique_run_dir
+from ganstudio.app.settings import Settings
+from ganstudio.app.start_page import StartPage
+from ganstudio.app.tasks import BackgroundTask
+from ganstudio.app.theme import apply_theme
+from ganstudio.app.train_page import TrainPage
+
+DEFAULT_SIZE = (1360, 860)
+SHORTCUTS_HELP = """<table>
+<tr><td>Ctrl+N</td><td>New run from a folder</td></tr><tr><td>Ctrl+O</td><td>Open a run folder</td></tr>
+<tr><td>Ctrl+Shift+D</td><td>Try the demo data</td></tr><tr><td>Ctrl+Return</td><td>Start or resume training</td></tr>
+<tr><td>Ctrl+P</td><td>Pause / go on</td></tr><tr><td>Ctrl+.</td><td>Stop (saves a checkpoint)</td></tr>
+<tr><td>Ctrl+Shift+N</td><td>Snapshot now</td></tr><tr><td>Ctrl+E</td><td>Export to ONNX</td></tr>
+<tr><td>Ctrl+Shift+S</td><td>Save the timeline as GIF/MP4</td></tr><tr><td>Ctrl+= / Ctrl+- / Ctrl+0 / Ctrl+1</td><td>Zoom in / out / fit / 1:1</td></tr>
+<tr><td>Ctrl+L</td><td>Follow the live grid</td></tr><tr><td>Alt+Home</td><td>Start page</td></tr><tr><td>F11</td><td>Full screen</td></tr>
+</table>"""
+
+
+def _device_type(report) -> str:  # noqa: ANN001
+    load_core()  # torch, in a background task
+    from ganstudio.core.device import resolve_device
+
+    return resolve_device("auto").type
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else Settings()
+        self._closing = False
+        self._export_task: BackgroundTask | None = None
+        self._demo_task: BackgroundTask | None = None
+        self.setWindowTitle("GAN Studio")
+        self.setWindowIcon(app_icon())
+        self.start_page = StartPage()
+        self.train_page = TrainPage()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.start_page)
+        self.pages.addWidget(self.train_page)
+        self.setCentralWidget(self.pages)
+        self._connect_pages()
+        self._build_actions()
+        self.statusBar().showMessage("Ready")
+        self.start_page.last_folder = self.settings.last_folder
+        self.refresh_runs()
+        interrupted = self.settings.interrupted_run
+        self.start_page.offer_resume(interrupted if interrupted and is_run_folder(interrupted) else None)
+        self._restore_geometry()
+
+    # ---- wiring -----------------------------------------------------------------------
+
+    def _connect_pages(self) -> None:
+        s, t = self.start_page, self.train_page
+        s.new_run.connect(self.setup_new_run)
+        s.demo_requested.connect(self.start_demo)
+        s.open_run.connect(self.open_run)
+        s.resume_run.connect(self.resume_run)
+        s.scan_failed.connect(self.show_error)
+        s.change_runs_dir.connect(self.choose_runs_dir)
+        t.back_requested.connect(self.show_start)
+        t.training_started.connect(self._on_training_started)
+        t.training_ended.connect(self._on_training_ended)
+        t.error.connect(self.show_error)
+        t.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        t.export_requested.connect(self.export_run)
+        t.state_changed.connect(self._update_actions)
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:  # noqa: ANN001
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
+        action.setStatusTip(tip)
+        action.setToolTip(tip or text)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        t = self.train_page
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&New run from a folder…", self.new_run, QKeySequence.StandardKey.New, "Choose a folder of pictures to train on")
+        self._action(file, "&Open run folder…", self.open_run_dialog, QKeySequence.StandardKey.Open, "Open a run folder made by GAN Studio")
+        self._action(file, "Try the &demo data", self.start_demo, QKeySequence("Ctrl+Shift+D"), "Train on the built-in shapes")
+        file.addSeparator()
+        self.export_action = self._action(file, "&Export to ONNX…", lambda: t.run_dir and self.export_run(t.run_dir), QKeySequence("Ctrl+E"),
+                                          "Write the best generator as an ONNX model")
+        self.save_timeline_action = self._action(file, "Save &timeline as GIF/MP4…", lambda: t.save_timeline(), QKeySequence("Ctrl+Shift+S"),
+                                                 "Save the run's grids as an animation")
+        self._action(file, "Change runs &folder…", self.choose_runs_dir, None, "Where new runs are saved")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close GAN Studio (a running training saves a checkpoint first)")
+
+        train = bar.addMenu("&Training")
+        self.start_action = self._action(train, "&Start or resume", t.start, [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")], "Start training")
+        self.pause_action = self._action(train, "&Pause / go on", t.toggle_pause, QKeySequence("Ctrl+P"), "Pause training, or go on")
+        self.stop_action = self._action(train, "S&top", t.stop, QKeySequence("Ctrl+."), "Save a checkpoint and stop")
+        self.snapshot_action = self._action(train, "Snapshot &now", t.snapshot_now, QKeySequence("Ctrl+Shift+N"), "Make a sample grid now")
+
+        view = bar.addMenu("&View")
+        self._action(view, "&Start page", self.show_start, QKeySequence("Alt+Home"), "Back to the start page")
+        self._action(view, "&Train page", self.show_train, QKeySequence("Alt+End"), "The current run")
+        view.addSeparator()
+        g = t.grid
+        self._action(view, "Zoom &in", g.zoom_in, [QKeySequence.StandardKey.ZoomIn, QKeySequence("Ctrl+=")], "Enlarge the grid")
+        self._action(view, "Zoom &out", g.zoom_out, QKeySequence.StandardKey.ZoomOut, "Shrink the grid")
+        self._action(view, "&Fit", g.fit, QKeySequence("Ctrl+0"), "Fit the grid in the view")
+        self._action(view, "&Actual size", g.actual_size, QKeySequence("Ctrl+1"), "One screen pixel per image pixel")
+        self._action(view, "Follow &live grid", t.timeline.go_live, QKeySequence("Ctrl+L"), "Jump to the newest grid")
+        view.addSeparator()
+        themes = view.addMenu("T&heme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, text in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
+            action = self._action(themes, text, lambda _=False, k=key: self.set_theme(k), None, f"{text} colours")
+            action.setCheckable(True)
+            action.setChecked(self.settings.theme == key)
+            group.addAction(action)
+            self.theme_actions[key] = action
+        self._action(view, "F&ull screen", self.toggle_full_screen, QKeySequence("F11"), "Use the whole screen")
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents, "List the shortcuts")
+        self._action(help_menu, "&About GAN Studio", self.show_about, None, "Version and licence")
+        self._update_actions(t.state)
+
+    def _update_actions(self, state: str) -> None:
+        t = self.train_page
+        self.start_action.setEnabled(t.start_button.isEnabled())
+        self.pause_action.setEnabled(t.pause_button.isEnabled())
+        self.stop_action.setEnabled(t.stop_button.isEnabled())
+        self.snapshot_action.setEnabled(t.snapshot_button.isEnabled())
+        self.export_action.setEnabled(t.export_button.isEnabled())
+        self.save_timeline_action.setEnabled(t.run_dir is not None)
+
+    # ---- pages ------------------------------------------------------------------------
+
+    def show_start(self) -> None:
+        self.refresh_runs()
+        self.pages.setCurrentWidget(self.start_page)
+
+    def show_train(self) -> None:
+        self.pages.setCurrentWidget(self.train_page)
+
+    def refresh_runs(self) -> None:
+        roots = [self.settings.runs_dir, *self.settings.recent_runs]
+        self.start_page.refresh_runs(roots, self.settings.runs_dir)
+
+    def _busy(self) -> bool:
+        """One run trains at a time: say so and show it."""
+        if not self.train_page.is_training():
+            return False
+        self.show_train()
+        self.statusBar().showMessage("A run is training: stop it (Ctrl+.) before starting another.", 8000)
+        return True
+
+    def new_run(self) -> None:
+        self.show_start()
+        self.start_page.choose_folder()
+
+    def setup_new_run(self, summary: FolderSummary) -> None:
+        if self._busy():
+            return
+        self.settings.last_folder = str(summary.root)
+        run_dir = unique_run_dir(self.settings.runs_dir, summary.name)
+        self.train_page.setup_new(summary, self.settings.choices, run_dir)
+        self.setWindowTitle(f"GAN Studio — {summary.name}")
+        self.show_train()
+
+    def start_demo(self) -> None:
+        if self._busy() or self._demo_task is not None:
+            return
+        self.statusBar().showMessage("Getting the demo ready…")
+        task = BackgroundTask(_device_type, doing="starting the demo")
+        task.succeeded.connect(self._demo_ready)
+        task.failed.connect(self.show_error)
+        task.finished.connect(lambda: setattr(self, "_demo_task", None))
+        self._demo_task = task.start()
+
+    def _demo_ready(self, device_type: str) -> None:
+        if self._busy():
+            return
+        run_dir = unique_run_dir(self.settings.runs_dir, "demo")
+        self.train_page.setup_new(None, TrainingChoices().with_preset("quick"), run_dir, device_type)
+        self.setWindowTitle("GAN Studio — demo")
+        self.show_train()
+        self.train_page.start()
+
+    def open_run(self, run_dir: Path) -> bool:
+        if self._busy():
+            return False
+        try:
+            self.train_page.open_run(run_dir)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+            self.show_error(AppError(f"{run_dir} cannot be opened as a run: {e}",
+                                     "Choose a folder made by GAN Studio: it holds run.json, checkpoints/ and samples/."))
+            return False
+        if not run_dir.parent.resolve() == self.settings.runs_dir.resolve():
+            self.settings.remember_run(run_dir)
+        self.setWindowTitle(f"GAN Studio — {run_dir.name}")
+        self.show_train()
+        return True
+
+    def resume_run(self, run_dir: Path) -> None:
+        if self.open_run(run_dir):
+            self.train_page.start()
+
+    def open_run_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a run folder", str(self.settings.runs_dir))
+        if not folder:
+            return
+        if not is_run_folder(Path(folder)):
+            self.show_error(FolderError(f"{folder} is not a GAN Studio run (it has no run.json).",
+                                        "Choose a run folder: it holds run.json, checkpoints/ and samples/."))
+            return
+        self.open_run(Path(folder))
+
+    def choose_runs_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save runs in", str(self.settings.runs_dir))
+        if folder:
+            self.settings.runs_dir = Path(folder)
+            self.refresh_runs()
+
+    # ---- training lifecycle --------------------------------------------------------------
+
+    def _on_training_started(self, run_dir: Path) -> None:
+        self.settings.choices = self.train_page.options.choices() if self.train_page.summary else self.settings.choices
+        self.settings.interrupted_run = run_dir  # cleared when it ends, unless the app is closing
+        self.settings.sync()
+
+    def _on_training_ended(self, finished) -> None:  # noqa: ANN001
+        if self._closing:
+            QTimer.singleShot(0, self.close)  # the checkpoint is saved and the thread joined: close now
+            return
+        self.settings.interrupted_run = None
+        self.refresh_runs()
+
+    def export_run(self, run_dir: Path) -> None:
+        if self._export_task is not None:
+            self.statusBar().showMessage("An export is already running.", 5000)
+            return
+        self.statusBar().showMessage("Exporting to ONNX…")
+        task = start_export(run_dir)
+        task.progressed.connect(lambda stage: self.statusBar().showMessage(f"Exporting to ONNX: {stage}…"))
+        task.succeeded.connect(self._export_done)
+        task.failed.connect(self.show_error)
+        task.finished.connect(lambda: setattr(self, "_export_task", None))
+        self._export_task = task.start()
+
+    def _export_done(self, result) -> None:  # noqa: ANN001
+        self.last_export = result
+        headline, details = describe_result(result)
+        self.statusBar().showMessage(headline, 10000)
+        dialogs.show_info(self, "Export finished", headline, details)
+
+    def show_error(self, error: AppError | BaseException) -> None:
+        dialogs.show_error(self, error if isinstance(error, AppError) else describe(error))
+
+    # ---- view -------------------------------------------------------------------------
+
+    def set_theme(self, choice: str) -> None:
+        self.settings.theme = choice
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, choice)
+        self.train_page.charts.update()
+
+    def follow_system_theme(self) -> None:
+        """Called when the desktop switches between light and dark."""
+        if self.settings.theme == "system":
+            self.set_theme("system")
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def show_shortcuts(self) -> None:
+        dialogs.show_info(self, "Keyboard shortcuts", "Keyboard shortcuts", SHORTCUTS_HELP)
+
+    def show_about(self) -> None:
+        dialogs.show_info(self, "About GAN Studio", f"GAN Studio {__version__}",
+                          "Train small GANs on your own pictures, on a GPU or a plain laptop CPU. MIT licence.")
+
+    # ---- geometry and closing --------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.geometry("main")
+        if geometry is None or not self.restoreGeometry(geometry):
+            screen = QGuiApplication.primaryScreen()
+            w, h = DEFAULT_SIZE
+            if screen is not None:
+                available = screen.availableGeometry()
+                w, h = min(w, int(available.width() * 0.92)), min(h, int(available.height() * 0.92))
+            self.resize(w, h)
+        splitter = self.settings.geometry("train_splitter")
+        if splitter is not None:
+            self.train_page.splitter.restoreState(splitter)
+
+    def save_window_state(self) -> None:
+        self.settings.set_geometry("main", self.saveGeometry())
+        self.settings.set_geometry("train_splitter", self.train_page.splitter.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.train_page.is_training():
+            event.ignore()
+            if self._closing:
+                return  # already saving; the window closes when the thread has ended
+            if not dialogs.confirm(self, "Training is running", "Stop training and close GAN Studio?",
+                                   "A checkpoint is saved first, so you can resume where it stopped next time.",
+                                   yes="Save and close", no="Keep training"):
+                return
+            self._closing = True
+            self.train_page.stop()
+            self.statusBar().showMessage("Saving a checkpoint before closing…")
+            return
+        self.save_window_state()
+        event.accept()

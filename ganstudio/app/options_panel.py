@@ -1,0 +1,288 @@
+"""Presets (Quick look / Balanced / Best quality) and the Advanced panel, editing TrainingChoices."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
+    QLineEdit, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+)
+
+from ganstudio.app.presets import (
+    AUGMENTATIONS, DEVICES, PRESETS, PRESETS_BY_KEY, TrainingChoices, estimated_speed, expected_kimg, resolve_resolution,
+)
+from ganstudio.core.config import RESOLUTIONS
+
+DEVICE_NAMES = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}
+
+
+class OptionsPanel(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._suggested, self._device_type, self._class_count = 64, "cpu", 0
+        self._done_kimg = 0.0  # already trained (a resumed run): "kimg in total" estimates the rest
+        self._updating = False
+        self._mode = "new"
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+
+        presets = QHBoxLayout()
+        presets.setSpacing(0)
+        self.preset_group = QButtonGroup(self)
+        self.preset_buttons: dict[str, QPushButton] = {}
+        for preset in PRESETS:
+            button = QPushButton(preset.title)
+            button.setCheckable(True)
+            button.setProperty("segment", True)
+            button.setToolTip(preset.summary)
+            self.preset_group.addButton(button)
+            self.preset_buttons[preset.key] = button
+            presets.addWidget(button)
+            button.clicked.connect(lambda _=False, key=preset.key: self._pick_preset(key))
+        layout.addLayout(presets)
+        self.preset_summary = QLabel()
+        self.preset_summary.setWordWrap(True)
+        self.preset_summary.setProperty("role", "muted")
+        layout.addWidget(self.preset_summary)
+
+        length_row = QHBoxLayout()
+        length_row.addWidget(QLabel("Train for"))
+        self.length = QDoubleSpinBox()
+        self.length.setRange(0.1, 100000)
+        self.length.setDecimals(1)
+        self.length.setToolTip("How long to train. Minutes count training time only (pauses do not count);\n"
+                               "kimg is thousands of images shown to the discriminator, in total.")
+        self.length_unit = QComboBox()
+        self.length_unit.addItem("minutes", "minutes")
+        self.length_unit.addItem("kimg in total", "kimg")
+        self.length_unit.setToolTip(self.length.toolTip())
+        length_row.addWidget(self.length, 1)
+        length_row.addWidget(self.length_unit)
+        layout.addLayout(length_row)
+        self.estimate = QLabel()
+        self.estimate.setProperty("role", "muted")
+        self.estimate.setWordWrap(True)
+        layout.addWidget(self.estimate)
+
+        self.advanced_toggle = QToolButton()
+        self.advanced_toggle.setText("Advanced")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setToolTip("Resolution, batch, learning rates, augmentation, seed, device and run folder.")
+        self.advanced_toggle.toggled.connect(self.show_advanced)
+        layout.addWidget(self.advanced_toggle)
+        self.advanced = QWidget()
+        self._build_advanced(QFormLayout(self.advanced))
+        self.advanced.hide()
+        layout.addWidget(self.advanced)
+
+        for widget in (self.length, self.batch, self.g_lr, self.d_lr, self.augment_target, self.seed):
+            widget.valueChanged.connect(self._edited)
+        for combo in (self.length_unit, self.resolution, self.device):
+            combo.currentIndexChanged.connect(self._edited)
+        for box in (*self.augment_boxes.values(), self.classes):
+            box.toggled.connect(self._edited)
+
+    def _build_advanced(self, form: QFormLayout) -> None:
+        form.setContentsMargins(14, 0, 0, 0)
+        self.resolution = QComboBox()
+        self.resolution.addItem("Automatic", None)
+        for r in RESOLUTIONS:
+            self.resolution.addItem(f"{r} × {r} px", r)
+        self.resolution.setToolTip("Size of the images the GAN learns to make. Larger is slower: each step up costs\n"
+                                   "about four times the compute. Automatic follows your images and the device.")
+        self.batch = QSpinBox()
+        self.batch.setRange(2, 256)
+        self.batch.setSingleStep(2)
+        self.batch.setToolTip("Images per training step. 16 learns fastest on small datasets; larger batches\n"
+                              "need a GPU and sometimes a lower learning rate.")
+        self.g_lr = self._lr_box("Generator learning rate: how big its steps are. Lower it if training turns unstable.")
+        self.d_lr = self._lr_box("Discriminator learning rate. Lower it if the discriminator wins too easily.")
+        augment_row = QGridLayout()
+        augment_row.setContentsMargins(0, 0, 0, 0)
+        self.augment_boxes: dict[str, QCheckBox] = {}
+        tips = {"color": "Random brightness, saturation and contrast.", "translation": "Random shifts by up to 1/8 of the image.",
+                "cutout": "Random blanked-out squares."}
+        for i, name in enumerate(AUGMENTATIONS):
+            box = QCheckBox(name)
+            box.setToolTip(f"{tips[name]} Applied to everything the discriminator sees, so\n"
+                           "it cannot memorise a small dataset; the samples are not affected.")
+            self.augment_boxes[name] = box
+            augment_row.addWidget(box, i // 2, i % 2)
+        self.augment_target = QDoubleSpinBox()
+        self.augment_target.setRange(0.05, 0.95)
+        self.augment_target.setSingleStep(0.05)
+        self.augment_target.setToolTip("How confident the discriminator may get on real images before augmentation\n"
+                                       "strength rises (0.6 is the tried value). Lower means more augmentation.")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Random seed: the same seed, settings and images train the same way on a CPU.")
+        self.device = QComboBox()
+        for d in DEVICES:
+            self.device.addItem(DEVICE_NAMES[d], d)
+        self.device.setToolTip("Where training runs. Automatic uses an NVIDIA GPU when PyTorch can use one,\n"
+                               "otherwise the CPU. A run can be resumed on another device.")
+        self.classes = QCheckBox("Subfolders are classes")
+        self.classes.setToolTip("Learn each subfolder as its own class, so you can ask the model for a class later.\n"
+                                "Needs at least two subfolders of images.")
+        run_row = QHBoxLayout()
+        self.run_dir = QLineEdit()
+        self.run_dir.setToolTip("The run folder: checkpoints, sample grids and the log are saved here.")
+        browse = QPushButton("…")
+        browse.setToolTip("Choose where to save the run.")
+        browse.clicked.connect(self._browse_run_dir)
+        self.run_dir_browse = browse
+        run_row.addWidget(self.run_dir, 1)
+        run_row.addWidget(browse)
+        form.addRow("Resolution", self.resolution)
+        form.addRow("Batch size", self.batch)
+        form.addRow("G learning rate", self.g_lr)
+        form.addRow("D learning rate", self.d_lr)
+        form.addRow("Augmentation", augment_row)
+        form.addRow("Augment target", self.augment_target)
+        form.addRow("Seed", self.seed)
+        form.addRow("Device", self.device)
+        form.addRow("", self.classes)
+        form.addRow("Run folder", run_row)
+        for row in range(form.rowCount()):
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label is not None and label.widget() is not None and field is not None and field.widget() is not None:
+                label.widget().setToolTip(field.widget().toolTip())
+
+    @staticmethod
+    def _lr_box(tip: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setDecimals(5)
+        box.setRange(1e-5, 1e-1)
+        box.setSingleStep(0.0005)
+        box.setToolTip(tip + " Default 0.002.")
+        return box
+
+    # ---- state ------------------------------------------------------------------------
+
+    def show_advanced(self, shown: bool) -> None:
+        self.advanced_toggle.setChecked(shown)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.advanced.setVisible(shown)
+
+    @property
+    def device_type(self) -> str:
+        return self._device_type
+
+    def set_context(self, suggested_resolution: int, device_type: str, class_count: int = 0) -> None:
+        """What the data and machine suggest: used by Automatic resolution and the estimate."""
+        self._suggested, self._device_type, self._class_count = suggested_resolution, device_type, class_count
+        self.resolution.setItemText(0, f"Automatic ({resolve_resolution(dataclasses.replace(self.choices(), resolution=None), suggested_resolution, device_type)} px)")
+        self._apply_mode()
+        self._refresh()
+
+    def set_done_kimg(self, kimg: float) -> None:
+        self._done_kimg = kimg
+        self._refresh()
+
+    def set_choices(self, choices: TrainingChoices) -> None:
+        self._updating = True
+        try:
+            self.preset_group.setExclusive(False)  # an exclusive group cannot uncheck its last button ("custom")
+            for key, button in self.preset_buttons.items():
+                button.setChecked(key == choices.preset)
+            self.preset_group.setExclusive(True)
+            self.length_unit.setCurrentIndex(self.length_unit.findData(choices.length_unit))
+            self.length.setValue(choices.length)
+            self.resolution.setCurrentIndex(max(0, self.resolution.findData(choices.resolution)))
+            self.batch.setValue(choices.batch)
+            self.g_lr.setValue(choices.g_lr)
+            self.d_lr.setValue(choices.d_lr)
+            for name, box in self.augment_boxes.items():
+                box.setChecked(name in choices.augment)
+            self.augment_target.setValue(choices.augment_target)
+            self.seed.setValue(choices.seed)
+            self.device.setCurrentIndex(max(0, self.device.findData(choices.device)))
+            self.classes.setChecked(choices.classes and self._class_count >= 2)
+        finally:
+            self._updating = False
+        self.set_context(self._suggested, self._device_type, self._class_count)
+
+    def choices(self) -> TrainingChoices:
+        checked = [k for k, b in self.preset_buttons.items() if b.isChecked()]
+        return TrainingChoices(
+            preset=checked[0] if checked else "custom",
+            resolution=self.resolution.currentData(),
+            batch=self.batch.value(),
+            g_lr=self.g_lr.value(),
+            d_lr=self.d_lr.value(),
+            augment=tuple(n for n, b in self.augment_boxes.items() if b.isChecked()),
+            augment_target=self.augment_target.value(),
+            seed=self.seed.value(),
+            device=self.device.currentData(),
+            length_unit=self.length_unit.currentData(),
+            length=self.length.value(),
+            classes=self.classes.isChecked() and self.classes.isEnabled(),
+        )
+
+    def set_mode(self, mode: str) -> None:
+        """"new": everything editable; "resume": only length and device; "locked": nothing (training)."""
+        self._mode = mode
+        self._apply_mode()
+
+    def _apply_mode(self) -> None:
+        new, locked = self._mode == "new", self._mode == "locked"
+        for widget in (*self.preset_buttons.values(), self.resolution, self.batch, self.g_lr, self.d_lr,
+                       *self.augment_boxes.values(), self.augment_target, self.seed, self.run_dir, self.run_dir_browse):
+            widget.setEnabled(new)
+        self.classes.setEnabled(new and self._class_count >= 2)
+        for widget in (self.length, self.length_unit, self.device):
+            widget.setEnabled(not locked)
+
+    def _pick_preset(self, key: str) -> None:
+        self.set_choices(self.choices().with_preset(key))
+        self.changed.emit()
+
+    def _edited(self) -> None:
+        if self._updating:
+            return
+        choices = self.choices()
+        preset = PRESETS_BY_KEY.get(choices.preset)
+        if preset and (choices.resolution is not None or choices.length_unit != "minutes" or choices.length != preset.minutes):
+            self.preset_group.setExclusive(False)  # "custom": no preset button stays lit
+            for button in self.preset_buttons.values():
+                button.setChecked(False)
+            self.preset_group.setExclusive(True)
+        self._refresh()
+        self.changed.emit()
+
+    def _refresh(self) -> None:
+        choices = self.choices()
+        preset = PRESETS_BY_KEY.get(choices.preset)
+        self.preset_summary.setText(preset.summary if preset else "Custom settings.")
+        resolution = resolve_resolution(choices, self._suggested, self._device_type)
+        speed = estimated_speed(resolution, self._device_type)
+        kimg = expected_kimg(choices, resolution, self._device_type)
+        where = "a GPU" if self._device_type == "cuda" else "this CPU"
+        if choices.length_unit == "minutes":
+            self.estimate.setText(f"{resolution} px · about {kimg:.0f} kimg at ~{speed:.0f} img/s on {where}")
+        else:
+            minutes = max(0.0, choices.length - self._done_kimg) * 1000 / speed / 60
+            self.estimate.setText(f"{resolution} px · about {minutes:.0f} minute{'s' if round(minutes) != 1 else ''} at ~{speed:.0f} img/s on {where}")
+
+    # ---- run folder -------------------------------------------------------------------
+
+    def set_run_dir(self, path: Path) -> None:
+        self.run_dir.setText(str(path))
+
+    def chosen_run_dir(self) -> Path:
+        return Path(self.run_dir.text()).expanduser()
+
+    def _browse_run_dir(self) -> None:
+        current = self.chosen_run_dir()
+        parent = QFileDialog.getExistingDirectory(self, "Save the run in", str(current.parent))
+        if parent:
+            self.set_run_dir(Path(parent) / current.name)

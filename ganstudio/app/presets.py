@@ -1,0 +1,153 @@
+"""Presets and the user's training choices, turned into the core's TrainConfig. Qt-free.
+
+A hobbyist picks Quick look / Balanced / Best quality; the Advanced panel edits the same
+TrainingChoices. The CLI and the app build TrainConfig the same way: from the defaults, changing
+only what the user chose.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ganstudio.core.config import RESOLUTIONS, ModelConfig, TrainConfig
+
+AUGMENTATIONS = ("color", "translation", "cutout")
+DEVICES = ("auto", "cpu", "cuda")
+# Images per second of the default model, batch 16, on a 2-core CPU: 32 and 64 px measured with
+# `ganstudio train` on the demo data (75-100 and ~60 img/s), larger sizes extrapolated. A GPU is
+# assumed ten times faster. Only used for the estimates shown next to the settings.
+CPU_IMAGES_PER_SECOND = {32: 80.0, 64: 60.0, 128: 15.0, 256: 4.0}
+GPU_SPEEDUP = 10.0
+TIMELINE_FRAMES = 150  # snapshots a run aims for: a smooth timeline, not thousands of files
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    title: str
+    summary: str
+    minutes: float
+    cpu_max_resolution: int
+    gpu_max_resolution: int
+    metric_images: int
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset("quick", "Quick look", "32 px for 5 minutes: see whether your pictures work at all.", 5, 32, 64, 256),
+    Preset("balanced", "Balanced", "Up to 64 px on a CPU (128 px on a GPU) for 30 minutes.", 30, 64, 128, 512),
+    Preset("best", "Best quality", "The largest size your images and machine allow, for 2 hours.", 120, 64, 256, 1024),
+)
+PRESETS_BY_KEY = {p.key: p for p in PRESETS}
+
+
+@dataclass(frozen=True)
+class TrainingChoices:
+    """Everything the train page lets a user set. `resolution` None means the preset's pick."""
+
+    preset: str = "balanced"
+    resolution: int | None = None
+    batch: int = 16
+    g_lr: float = 2e-3
+    d_lr: float = 2e-3
+    augment: tuple[str, ...] = AUGMENTATIONS
+    augment_target: float = 0.6
+    seed: int = 0
+    device: str = "auto"
+    length_unit: str = "minutes"  # or "kimg": train until this many kimg in total
+    length: float = 30.0
+    classes: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TrainingChoices":
+        """From saved settings; unknown or invalid values fall back to the defaults."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        known = {k: v for k, v in data.items() if k in names}
+        if "augment" in known:
+            known["augment"] = tuple(a for a in known["augment"] if a in AUGMENTATIONS)
+        try:
+            choices = cls(**known)
+        except TypeError:
+            return cls()
+        if choices.preset not in PRESETS_BY_KEY and choices.preset != "custom":
+            choices = dataclasses.replace(choices, preset="balanced")
+        if choices.resolution not in (None, *RESOLUTIONS) or choices.device not in DEVICES:
+            choices = dataclasses.replace(choices, resolution=None, device="auto")
+        return choices
+
+    def with_preset(self, key: str) -> "TrainingChoices":
+        preset = PRESETS_BY_KEY[key]
+        return dataclasses.replace(self, preset=key, resolution=None, length_unit="minutes", length=preset.minutes)
+
+
+def preset_resolution(preset: Preset, suggested: int, device_type: str) -> int:
+    """The preset's cap applied to what the data and device suggest (core's suggest_resolution)."""
+    cap = preset.gpu_max_resolution if device_type == "cuda" else preset.cpu_max_resolution
+    return max(r for r in RESOLUTIONS if r <= max(RESOLUTIONS[0], min(suggested, cap)))
+
+
+def estimated_speed(resolution: int, device_type: str) -> float:
+    cpu = CPU_IMAGES_PER_SECOND.get(resolution, 5.0)
+    return cpu * GPU_SPEEDUP if device_type == "cuda" else cpu
+
+
+def _nice(value: float) -> float:
+    """Round up to 1, 2 or 5 times a power of ten (0.25 .. 50 kimg)."""
+    if value <= 0.25:
+        return 0.25
+    exponent = math.floor(math.log10(value))
+    for m in (1, 2, 5, 10):
+        if m * 10**exponent >= value - 1e-12:
+            return float(m * 10**exponent)
+    return float(10 ** (exponent + 1))
+
+
+def cadence(total_kimg: float) -> tuple[float, float]:
+    """(snapshot_kimg, checkpoint_kimg) for a run of about total_kimg: ~150 timeline frames and
+    ~12 checkpoints (each also runs the quality metric, which costs training time)."""
+    snapshot = min(10.0, _nice(total_kimg / TIMELINE_FRAMES))
+    checkpoint = min(50.0, max(2 * snapshot, _nice(total_kimg / 12)))
+    return snapshot, checkpoint
+
+
+def resolve_resolution(choices: TrainingChoices, suggested: int, device_type: str) -> int:
+    if choices.resolution is not None:
+        return choices.resolution
+    preset = PRESETS_BY_KEY.get(choices.preset, PRESETS_BY_KEY["balanced"])
+    return preset_resolution(preset, suggested, device_type)
+
+
+def expected_kimg(choices: TrainingChoices, resolution: int, device_type: str) -> float:
+    if choices.length_unit == "kimg":
+        return choices.length
+    return choices.length * 60 * estimated_speed(resolution, device_type) / 1000
+
+
+def build_config(choices: TrainingChoices, *, suggested_resolution: int, device_type: str, num_classes: int = 0) -> TrainConfig:
+    """The TrainConfig for a new run from the user's choices."""
+    resolution = resolve_resolution(choices, suggested_resolution, device_type)
+    preset = PRESETS_BY_KEY.get(choices.preset, PRESETS_BY_KEY["balanced"])
+    snapshot, checkpoint = cadence(expected_kimg(choices, resolution, device_type))
+    by_minutes = choices.length_unit == "minutes"
+    return TrainConfig(
+        model=ModelConfig(resolution=resolution, num_classes=num_classes if choices.classes else 0),
+        batch=choices.batch,
+        g_lr=choices.g_lr,
+        d_lr=choices.d_lr,
+        augment=",".join(choices.augment) or "none",
+        augment_target=choices.augment_target,
+        # No augmentation at all: a fixed p of 0 instead of an adaptive p with nothing to apply.
+        augment_p=None if choices.augment else 0.0,
+        seed=choices.seed,
+        kimg=None if by_minutes else choices.length,
+        minutes=choices.length if by_minutes else None,
+        device=choices.device,
+        snapshot_kimg=snapshot,
+        checkpoint_kimg=checkpoint,
+        metric_images=preset.metric_images,
+    )

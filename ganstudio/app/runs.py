@@ -1,0 +1,198 @@
+"""Read run folders for display, without torch (DESIGN.md's run folder contract).
+
+The core's RunFolder imports torch through its checkpoint helpers; the start page and the past
+runs list must open before torch loads, so this module reads the same files with plain JSON.
+It never writes: the run folder belongs to the core.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SAMPLE_NAME = re.compile(r"^(\d{7})\.png$")  # samples/NNNNNNN.png, the step of the grid
+CHECKPOINT_NAME = re.compile(r"^(\d{7})\.json$")
+DEMO_SOURCE = "builtin:demo"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the past runs list shows about one run folder."""
+
+    path: Path
+    name: str
+    dataset_name: str
+    source: str  # image folder, or builtin:demo
+    images: int
+    resolution: int
+    batch: int
+    target_kimg: float | None
+    target_minutes: float | None
+    kimg: float  # at the newest complete checkpoint
+    step: int
+    latest_sample: Path | None
+    modified: float  # seconds since the epoch, of the newest file we looked at
+
+    @property
+    def completed(self) -> bool:
+        return self.target_kimg is not None and self.kimg >= self.target_kimg - 1e-9
+
+    @property
+    def is_demo(self) -> bool:
+        return self.source == DEMO_SOURCE
+
+    def status_text(self) -> str:
+        if self.step == 0 and self.kimg == 0:
+            return "not trained yet"
+        if self.completed:
+            return f"completed, {self.kimg:.1f} kimg"
+        if self.target_kimg is not None:
+            return f"stopped at {self.kimg:.1f} of {self.target_kimg:g} kimg"
+        return f"{self.kimg:.1f} kimg trained"
+
+
+def is_run_folder(path: Path) -> bool:
+    return (path / "run.json").is_file()
+
+
+def read_run(path: Path) -> RunInfo:
+    """Summarise a run folder. Raises OSError/ValueError when run.json cannot be read."""
+    info = json.loads((path / "run.json").read_text())
+    config: dict[str, Any] = info.get("config", {})
+    dataset: dict[str, Any] = info.get("dataset", {})
+    step, kimg, ckpt_time = _newest_checkpoint(path / "checkpoints")
+    steps = sample_steps(path)
+    latest = path / "samples" / f"{steps[-1]:07d}.png" if steps else None
+    modified = max(ckpt_time, (path / "run.json").stat().st_mtime, latest.stat().st_mtime if latest else 0.0)
+    return RunInfo(
+        path=path,
+        name=path.name,
+        dataset_name=str(dataset.get("name", "?")),
+        source=str(dataset.get("source", DEMO_SOURCE)),
+        images=int(dataset.get("images", 0)),
+        resolution=int(config.get("model", {}).get("resolution", 0)),
+        batch=int(config.get("batch", 16)),
+        target_kimg=config.get("kimg"),
+        target_minutes=config.get("minutes"),
+        kimg=kimg,
+        step=step,
+        latest_sample=latest,
+        modified=modified,
+    )
+
+
+def _newest_checkpoint(folder: Path) -> tuple[int, float, float]:
+    """(step, kimg, mtime) of the newest complete checkpoint, or zeros."""
+    if not folder.is_dir():
+        return 0, 0.0, 0.0
+    steps = sorted(
+        int(m.group(1)) for p in folder.iterdir() if (m := CHECKPOINT_NAME.match(p.name)) and p.with_suffix(".safetensors").exists()
+    )
+    for step in reversed(steps):
+        meta_path = folder / f"{step:07d}.json"
+        try:
+            meta = json.loads(meta_path.read_text())
+            return step, float(meta.get("kimg", meta.get("images_seen", 0) / 1000)), meta_path.stat().st_mtime
+        except (OSError, ValueError, TypeError):
+            continue  # a damaged one: the core skips it on resume too
+    return 0, 0.0, 0.0
+
+
+def sample_steps(path: Path) -> list[int]:
+    """Steps of the run's sample grids (its timeline), oldest first."""
+    folder = path / "samples"
+    if not folder.is_dir():
+        return []
+    return sorted(int(m.group(1)) for p in folder.iterdir() if (m := SAMPLE_NAME.match(p.name)))
+
+
+def sample_path(path: Path, step: int) -> Path:
+    return path / "samples" / f"{step:07d}.png"
+
+
+def list_runs(roots: list[Path]) -> list[RunInfo]:
+    """Run folders directly under each root (and roots that are runs themselves), newest first."""
+    seen: set[Path] = set()
+    found: list[RunInfo] = []
+    for root in roots:
+        candidates = [root] if is_run_folder(root) else (sorted(root.iterdir()) if root.is_dir() else [])
+        for path in candidates:
+            real = path.resolve()
+            if real in seen or not is_run_folder(path):
+                continue
+            seen.add(real)
+            try:
+                found.append(read_run(path))
+            except (OSError, ValueError, TypeError, AttributeError):
+                continue  # an unreadable run is not listed; opening it directly says why
+    return sorted(found, key=lambda r: r.modified, reverse=True)
+
+
+def unique_run_dir(root: Path, name: str) -> Path:
+    """root/name, or root/name-2, -3, ... if taken (the CLI's rule)."""
+    safe = re.sub(r"[^\w.-]+", "-", name).strip("-.") or "run"
+    path, n = root / safe, 2
+    while path.exists():
+        path, n = root / f"{safe}-{n}", n + 1
+    return path
+
+
+@dataclass
+class History:
+    """What log.jsonl says so far: chart series, metrics and warnings, in kimg order."""
+
+    progress: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read_history(path: Path) -> History:
+    """Parse log.jsonl. After a crash the log can run past the checkpoint a resume restarted from;
+    those records were a lost branch, so a step going backwards drops what lay beyond it."""
+    history = History()
+    log = path / "log.jsonl"
+    if not log.is_file():
+        return history
+    with log.open() as f:
+        for line in f:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a crash
+            step = record.get("step", 0)
+            if "losses" in record:
+                _truncate(history.progress, step)
+                history.progress.append(record)
+            elif "metrics" in record:
+                _truncate(history.metrics, step)
+                history.metrics.append(record)
+            elif "warning" in record:
+                history.warnings.append(record)
+    return history
+
+
+def _truncate(records: list[dict[str, Any]], step: int) -> None:
+    while records and records[-1].get("step", 0) >= step:
+        records.pop()
+
+
+def age_text(timestamp: float, now: float | None = None) -> str:
+    """'just now', '5 minutes ago', '3 hours ago', '2 days ago'."""
+    seconds = max(0.0, (now or time.time()) - timestamp)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def format_duration(seconds: float) -> str:
+    """1:05:09 or 6:41."""
+    seconds = int(round(max(0.0, seconds)))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -1,0 +1,114 @@
+"""What the app remembers between sessions (QSettings): window geometry, the user's choices,
+where runs go, the theme, and a run that was still training when the app closed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+
+from ganstudio.app.presets import TrainingChoices
+
+ORGANIZATION = "GAN Studio"
+APPLICATION = "GAN Studio"
+THEMES = ("system", "light", "dark")
+MAX_RECENT = 20
+
+
+def default_runs_dir() -> Path:
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(documents or Path.home()) / "GAN Studio runs"
+
+
+class Settings:
+    """Typed access to QSettings. Structured values are stored as JSON text, which reads back the
+    same on every platform (QSettings' own variant types do not)."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store if store is not None else QSettings(ORGANIZATION, APPLICATION)
+
+    # ---- plain values ------------------------------------------------------------------
+
+    def _get_json(self, key: str, default: Any) -> Any:
+        raw = self.store.value(key)
+        if raw is None:
+            return default
+        try:
+            return json.loads(str(raw))
+        except ValueError:
+            return default
+
+    def _set_json(self, key: str, value: Any) -> None:
+        self.store.setValue(key, json.dumps(value))
+
+    @property
+    def runs_dir(self) -> Path:
+        value = self.store.value("runs_dir")
+        return Path(str(value)) if value else default_runs_dir()
+
+    @runs_dir.setter
+    def runs_dir(self, path: Path) -> None:
+        self.store.setValue("runs_dir", str(path))
+
+    @property
+    def theme(self) -> str:
+        value = str(self.store.value("theme", "system"))
+        return value if value in THEMES else "system"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        self.store.setValue("theme", value)
+
+    @property
+    def last_folder(self) -> str:
+        return str(self.store.value("last_folder", "") or "")
+
+    @last_folder.setter
+    def last_folder(self, value: str) -> None:
+        self.store.setValue("last_folder", value)
+
+    @property
+    def choices(self) -> TrainingChoices:
+        return TrainingChoices.from_dict(self._get_json("choices", {}))
+
+    @choices.setter
+    def choices(self, value: TrainingChoices) -> None:
+        self._set_json("choices", value.to_dict())
+
+    # ---- runs ----------------------------------------------------------------------------
+
+    @property
+    def interrupted_run(self) -> Path | None:
+        """A run that was training when the app last closed (or crashed): offered for resuming."""
+        value = self.store.value("interrupted_run")
+        return Path(str(value)) if value else None
+
+    @interrupted_run.setter
+    def interrupted_run(self, path: Path | None) -> None:
+        if path is None:
+            self.store.remove("interrupted_run")
+        else:
+            self.store.setValue("interrupted_run", str(path))
+
+    @property
+    def recent_runs(self) -> list[Path]:
+        """Runs opened from outside the runs folder, so the start page still lists them."""
+        return [Path(p) for p in self._get_json("recent_runs", []) if isinstance(p, str)]
+
+    def remember_run(self, path: Path) -> None:
+        paths = [str(path)] + [str(p) for p in self.recent_runs if p != path]
+        self._set_json("recent_runs", paths[:MAX_RECENT])
+
+    # ---- window --------------------------------------------------------------------------
+
+    def geometry(self, key: str) -> QByteArray | None:
+        value = self.store.value(f"window/{key}")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_geometry(self, key: str, value: QByteArray) -> None:
+        self.store.setValue(f"window/{key}", value)
+
+    def sync(self) -> None:
+        self.store.sync()

@@ -1,0 +1,61 @@
+"""Run a function off the GUI thread (scanning a folder, loading thumbnails, exporting, writing a
+GIF) and hear back on the GUI thread through signals."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QThread, Qt, Signal
+
+from ganstudio.app.errors import describe
+
+Report = Callable[[Any], None]
+_alive: set["BackgroundTask"] = set()  # referenced until done, so no running QThread is collected
+
+
+class BackgroundTask(QThread):
+    """`fn(report)` runs in its own thread; `report(x)` emits `progressed(x)`. The result comes
+    back as `succeeded(result)`, an exception as `failed(AppError)` in plain words.
+
+    The public signals are emitted on the GUI thread, so any slot may touch widgets, lambdas
+    included: PySide runs a plain callable in the emitting thread, so the thread emits private
+    signals that this object (living on the GUI thread) re-emits through queued connections."""
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+    progressed = Signal(object)
+    _done = Signal(object)
+    _error = Signal(object)
+    _report = Signal(object)
+
+    def __init__(self, fn: Callable[[Report], Any], *, doing: str) -> None:
+        super().__init__()  # no parent: a closing widget must not destroy a running thread
+        self._fn = fn
+        self._doing = doing
+        self._done.connect(self.succeeded, Qt.ConnectionType.QueuedConnection)
+        self._error.connect(self.failed, Qt.ConnectionType.QueuedConnection)
+        self._report.connect(self.progressed, Qt.ConnectionType.QueuedConnection)
+        self.finished.connect(self._forget)
+
+    def start(self) -> "BackgroundTask":  # type: ignore[override]
+        _alive.add(self)
+        super().start()
+        return self
+
+    def run(self) -> None:
+        try:
+            result = self._fn(self._report.emit)
+        except Exception as e:  # noqa: BLE001 - every failure is reported to the user
+            self._error.emit(describe(e, doing=self._doing))
+            return
+        self._done.emit(result)
+
+    def _forget(self) -> None:
+        _alive.discard(self)
+        self.deleteLater()
+
+
+def wait_for_all(timeout_ms: int = 30000) -> None:
+    """Join every background task (at exit: a thread must not outlive the QApplication)."""
+    for task in list(_alive):
+        task.wait(timeout_ms)

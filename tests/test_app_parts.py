@@ -1,0 +1,106 @@
+"""The app's smaller pieces: presets to TrainConfig, chart downsampling, palettes, run folder reading."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from ganstudio.app.charts import LineChart, downsample, nice_ticks
+from ganstudio.app.presets import TrainingChoices, build_config, cadence, preset_resolution, PRESETS_BY_KEY
+from ganstudio.app.runs import format_duration, read_history, unique_run_dir
+from ganstudio.app.theme import apply_theme, style_sheet, DARK, LIGHT
+
+
+@pytest.mark.parametrize(
+    ("preset", "suggested", "device", "resolution", "minutes"),
+    [("quick", 128, "cpu", 32, 5), ("balanced", 128, "cpu", 64, 30), ("balanced", 256, "cuda", 128, 30),
+     ("best", 256, "cuda", 256, 120), ("best", 32, "cpu", 32, 120)],
+)
+def test_presets_pick_resolution_and_length(preset, suggested, device, resolution, minutes):
+    config = build_config(TrainingChoices().with_preset(preset), suggested_resolution=suggested, device_type=device)
+    assert config.model.resolution == resolution and config.minutes == minutes and config.kimg is None
+    assert config.metric_images == PRESETS_BY_KEY[preset].metric_images
+    assert 0 < config.snapshot_kimg < config.checkpoint_kimg
+
+
+def test_advanced_choices_reach_the_config():
+    choices = TrainingChoices(preset="custom", resolution=64, batch=8, g_lr=1e-3, d_lr=5e-4, augment=(), seed=7,
+                              device="cpu", length_unit="kimg", length=40, classes=True)
+    config = build_config(choices, suggested_resolution=32, device_type="cpu", num_classes=3)
+    assert (config.model.resolution, config.batch, config.g_lr, config.d_lr, config.seed, config.device) == (64, 8, 1e-3, 5e-4, 7, "cpu")
+    assert config.kimg == 40 and config.minutes is None and config.model.num_classes == 3
+    assert config.augment == "none" and config.augment_p == 0.0
+
+
+def test_choices_round_trip_and_survive_bad_settings():
+    choices = TrainingChoices().with_preset("best")
+    assert TrainingChoices.from_dict(json.loads(json.dumps(choices.to_dict()))) == choices
+    assert TrainingChoices.from_dict({"preset": "nonsense", "resolution": 48, "bogus": 1}) == TrainingChoices()
+
+
+def test_cadence_aims_for_a_usable_timeline():
+    snapshot, checkpoint = cadence(300.0)  # ~ 30 minutes at 64 px... on a fast machine
+    assert 300 / snapshot <= 150 and checkpoint >= 2 * snapshot
+    assert cadence(1.0)[0] == 0.25 and preset_resolution(PRESETS_BY_KEY["quick"], 256, "cuda") == 64
+
+
+def test_downsampling_keeps_spikes_and_the_mean():
+    x = np.linspace(0, 100, 100_000)
+    y = np.sin(x)
+    y[50_000] = 40.0  # one spike must survive as the band's max
+    xs, mean, lo, hi = downsample(x, y, 0, 100, 500)
+    assert len(xs) == 500 and hi.max() == 40.0 and lo.min() >= -1.0
+    assert abs(mean.mean() - y.mean()) < 0.01
+    assert nice_ticks(0, 1) == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_a_long_chart_paints(qtbot):
+    chart = LineChart("Losses")
+    qtbot.addWidget(chart)
+    chart.add_series("g", "G", "#e4572e")
+    chart.set_data("g", np.arange(200_000) / 1000, np.random.default_rng(0).normal(size=200_000))
+    chart.append("g", 200.0, float("nan"))  # ignored, not drawn
+    chart.resize(400, 200)
+    assert not chart.grab().isNull() and chart.point_count() == 200_000
+
+
+@pytest.mark.parametrize(("choice", "dark"), [("dark", True), ("light", False)])
+def test_palettes_and_style_sheet(qapp, choice, dark):
+    assert apply_theme(qapp, choice) == choice
+    window = QApplication.palette().color(QPalette.ColorRole.Window)
+    assert (window.lightness() < 128) == dark
+    assert "{{" not in style_sheet(DARK if dark else LIGHT)
+    apply_theme(qapp, "light")
+
+
+def test_run_folder_reading(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    lines = [{"step": 10, "kimg": 0.16, "losses": {"g": 1}}, {"step": 20, "kimg": 0.32, "losses": {"g": 2}},
+             {"step": 10, "kimg": 0.16, "metrics": {"swd": 5.0}},
+             {"step": 20, "kimg": 0.32, "warning": {"what": "nan", "why": "x", "action": "y"}},
+             {"step": 15, "kimg": 0.24, "losses": {"g": 3}}]  # resumed from step 10 after a crash
+    (run / "log.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + "\n{cut sho")
+    history = read_history(run)
+    assert [r["step"] for r in history.progress] == [10, 15]
+    assert len(history.metrics) == 1 and len(history.warnings) == 1
+    (tmp_path / "cats").mkdir()
+    assert unique_run_dir(tmp_path, "cats").name == "cats-2" and unique_run_dir(tmp_path, "my cats!").name == "my-cats"
+    assert format_duration(3909) == "1:05:09" and format_duration(401) == "6:41"
+
+
+def test_opening_custom_settings_lights_no_preset(qtbot):
+    from ganstudio.app.options_panel import OptionsPanel
+
+    panel = OptionsPanel()
+    qtbot.addWidget(panel)
+    panel.set_choices(TrainingChoices().with_preset("balanced"))
+    assert panel.preset_buttons["balanced"].isChecked()
+    panel.set_choices(TrainingChoices(preset="custom", resolution=32))
+    assert not any(b.isChecked() for b in panel.preset_buttons.values()) and panel.choices().preset == "custom"
+    panel.preset_buttons["quick"].click()
+    assert panel.choices() == TrainingChoices(resolution=None).with_preset("quick")

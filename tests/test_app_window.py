@@ -1,0 +1,367 @@
+"""The main window end to end, offscreen: scan a folder, train, watch, pause, stop, close while
+training, reopen and resume, past runs, errors in dialogs, settings that persist."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QLabel, QMessageBox
+
+from ganstudio.app.main_window import MainWindow
+from ganstudio.app.settings import Settings
+from ganstudio.app.worker import TrainingJob
+
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collect_garbage_on_the_gui_thread(qapp):
+    """As the app does (ganstudio.app.gc_guard): a Qt object freed by a collection that happens to
+    run on a worker thread would be destroyed on the wrong thread."""
+    from ganstudio.app.gc_guard import GuiGarbageCollector
+
+    guard = GuiGarbageCollector().start()
+    yield
+    guard.stop()
+
+
+class Dialogs:
+    """Stands in for QMessageBox.exec: records each dialog and gives a chosen answer."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[QMessageBox.Icon, str, str]] = []
+        self.answer = QMessageBox.StandardButton.Yes
+
+    def exec(self, box: QMessageBox) -> QMessageBox.StandardButton:
+        self.shown.append((box.icon(), box.text(), box.informativeText()))
+        return self.answer if box.icon() == QMessageBox.Icon.Question else QMessageBox.StandardButton.Ok
+
+    def errors(self) -> list[tuple[str, str]]:
+        return [(text, info) for icon, text, info in self.shown if icon == QMessageBox.Icon.Critical]
+
+
+@pytest.fixture
+def dialogs(monkeypatch) -> Dialogs:
+    d = Dialogs()
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: d.exec(box))
+    return d
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    s = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    s.runs_dir = tmp_path / "runs"
+    return s
+
+
+@pytest.fixture
+def make_window(qtbot, settings, dialogs):
+    windows: list[MainWindow] = []
+
+    def make() -> MainWindow:
+        window = MainWindow(settings)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:  # never leave a training thread behind a failed test
+        session = window.train_page.session
+        if session is not None:
+            session.stop()
+            session.wait(TIMEOUT_MS)
+
+
+def train_tiny(qtbot, window: MainWindow, run_dir: Path, config, data: Path | None) -> None:
+    with qtbot.waitSignal(window.train_page.training_ended, timeout=TIMEOUT_MS):
+        window.train_page.start_job(TrainingJob.new(run_dir, config, data))
+
+
+def test_first_window_opens_without_torch(tmp_path):
+    code = (
+        "import sys, os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from ganstudio.app import create_application\n"
+        "from ganstudio.app.main_window import MainWindow\n"
+        "app = create_application([])\n"
+        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "assert w.isVisible()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_scanning_a_folder_shows_found_and_skipped_files(qtbot, make_window, image_folder):
+    (image_folder / "empty.png").write_bytes(b"")
+    (image_folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    window = make_window()
+    page = window.start_page
+    with qtbot.waitSignal(page.scan(image_folder).succeeded, timeout=TIMEOUT_MS):
+        pass
+    assert page.summary.count == 24
+    assert page.thumbs.count() == 24
+    skipped = [page.skipped.item(i).text() for i in range(page.skipped.count())]
+    assert any("empty.png: zero bytes" in s for s in skipped)
+    assert any(s.startswith("broken.jpg:") for s in skipped)
+    assert "24 pictures" in page.scan_status.text() and "2 skipped" in page.scan_status.text()
+    assert "Suggested" in page.suggestion.text() and "32 px" in page.suggestion.text()
+    assert page.continue_button.isVisible()
+
+    page.continue_button.click()
+    assert window.pages.currentWidget() is window.train_page
+    assert window.train_page.state == "setup" and window.train_page.start_button.isEnabled()
+    assert window.train_page.options.chosen_run_dir() == window.settings.runs_dir / "images"
+
+
+@pytest.mark.parametrize("make_bad", [lambda tmp: tmp / "missing", lambda tmp: (tmp / "empty").mkdir() or tmp / "empty"])
+def test_an_unusable_folder_shows_what_happened_and_what_to_do(qtbot, make_window, dialogs, tmp_path, make_bad):
+    window = make_window()
+    with qtbot.waitSignal(window.start_page.scan_failed, timeout=TIMEOUT_MS):
+        window.start_page.scan(make_bad(tmp_path))
+    (what, todo), = dialogs.errors()
+    assert ("does not exist" in what) or ("No images found" in what)
+    assert "Choose a folder" in todo
+    assert window.start_page.choose_button.isEnabled()
+
+
+def test_training_fills_grid_timeline_charts_and_progress(qtbot, make_window, image_folder, tiny_config):
+    window = make_window()
+    page = window.train_page
+    run = window.settings.runs_dir / "tiny"
+    with qtbot.waitSignal(page.timeline.frame_selected, timeout=TIMEOUT_MS):
+        page.start_job(TrainingJob.new(run, tiny_config(kimg=0.096), image_folder))
+    assert page.grid.has_image()
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
+        pass
+
+    assert page.state == "idle" and page.start_button.text() == "Resume training"
+    assert len(page.timeline.steps) >= 3 and page.timeline.following_live
+    assert page.charts.losses.point_count() > 0 and page.charts.quality.point_count() > 0
+    assert "Finished" in page.progress.bar.format()
+    assert page.export_button.isEnabled() and page.save_timeline_button.isEnabled()
+    assert window.settings.interrupted_run is None  # it ended on its own: nothing to offer
+    assert page.grid.image().width() == 128
+
+
+def test_pause_resume_and_stop_from_the_page(qtbot, make_window, image_folder, tiny_config):
+    window = make_window()
+    page = window.train_page
+    session = page.start_job(TrainingJob.new(window.settings.runs_dir / "r", tiny_config(), image_folder))
+    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+        pass
+    page.pause_button.click()
+    assert page.state == "paused" and session.paused and page.pause_button.text() == "Resume"
+    assert window.pause_action.isEnabled() and not window.start_action.isEnabled()  # the menu follows the buttons
+    page.pause_button.click()
+    assert page.state == "running" and not session.paused
+    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+        pass
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS) as ended:
+        page.stop_button.click()
+        assert page.state == "stopping" and not page.start_button.isEnabled()
+    finished = ended.args[0]
+    assert finished.reason == "stopped"
+    assert (window.settings.runs_dir / "r" / "checkpoints" / f"{finished.step:07d}.safetensors").is_file()
+
+
+def test_closing_while_training_saves_joins_and_offers_to_resume(qtbot, make_window, dialogs, image_folder, tiny_config, settings):
+    window = make_window()
+    page = window.train_page
+    run = settings.runs_dir / "closing"
+    session = page.start_job(TrainingJob.new(run, tiny_config(), image_folder))
+    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+        pass
+
+    dialogs.answer = QMessageBox.StandardButton.Cancel  # "Keep training"
+    window.close()
+    assert window.isVisible() and page.state == "running"
+
+    dialogs.answer = QMessageBox.StandardButton.Yes  # "Save and close"
+    with qtbot.waitSignal(session.ended, timeout=TIMEOUT_MS):
+        window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT_MS)
+    assert not session.thread.isRunning()
+    assert session.last_event.reason == "stopped"
+    assert (run / "checkpoints" / f"{session.last_event.step:07d}.safetensors").is_file()
+    assert settings.interrupted_run == run
+
+    reopened = make_window()
+    start = reopened.start_page
+    assert start.banner.isVisible() and "closing" in start.banner_text.text()
+    with qtbot.waitSignal(reopened.train_page.training_started):
+        start.banner_resume.click()
+    resumed = reopened.train_page.session
+    with qtbot.waitSignal(resumed.started, timeout=TIMEOUT_MS) as started:
+        pass
+    assert started.args[0].resumed_from_kimg > 0
+    with qtbot.waitSignal(reopened.train_page.training_ended, timeout=TIMEOUT_MS):
+        reopened.train_page.stop()
+    assert settings.interrupted_run is None
+
+
+def test_past_runs_open_and_resume(qtbot, make_window, image_folder, tiny_config, settings):
+    window = make_window()
+    run = settings.runs_dir / "earlier"
+    train_tiny(qtbot, window, run, tiny_config(kimg=0.064), image_folder)
+    window.show_start()
+    row = window.start_page.past_runs.rows[run]
+    assert "completed" in row.run.status_text() and row.resume_button.isEnabled()
+
+    row.open_button.click()
+    page = window.train_page
+    assert page.state == "idle" and page.run_dir == run
+    assert page.charts.losses.point_count() > 0 and len(page.timeline.steps) >= 2
+    assert page.options.length_unit.currentData() == "minutes"  # completed: train for more time
+
+    page.options.length_unit.setCurrentIndex(page.options.length_unit.findData("kimg"))
+    page.options.length.setValue(0.096)
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS) as ended:
+        page.start_button.click()
+    assert ended.args[0].reason == "completed" and ended.args[0].kimg >= 0.096
+
+
+def test_timeline_scrubs_back_and_saves_gif_and_mp4(qtbot, make_window, image_folder, tiny_config, tmp_path):
+    window = make_window()
+    page = window.train_page
+    train_tiny(qtbot, window, window.settings.runs_dir / "t", tiny_config(kimg=0.096), image_folder)
+    timeline = page.timeline
+    last = page.grid.image()
+    timeline.slider.setValue(0)
+    assert not timeline.following_live and not timeline.live_button.isChecked()
+    assert page.grid.image() != last
+    assert "1 of" in timeline.label.text()
+    timeline.go_live()
+    assert timeline.following_live and page.grid.image() == last
+
+    for name in ("t.gif", "t.mp4"):
+        task = page.save_timeline(tmp_path / name)
+        with qtbot.waitSignal(task.succeeded, timeout=TIMEOUT_MS) as saved:
+            pass
+        assert saved.args[0].stat().st_size > 0
+    from PIL import Image
+
+    with Image.open(tmp_path / "t.gif") as gif:
+        assert gif.n_frames == len(timeline.steps) and gif.size[0] >= 512
+
+
+def test_health_warnings_appear_in_plain_words(qtbot, make_window, image_folder, tiny_config, monkeypatch):
+    from ganstudio.core.training.health import HealthIssue, HealthMonitor
+
+    issue = HealthIssue("d_overpowering", "the discriminator tells real from fake almost perfectly", "more augmentation")
+    monkeypatch.setattr(HealthMonitor, "check_progress", lambda self, kimg, r, f: [issue])
+    window = make_window()
+    page = window.train_page
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
+        session = page.start_job(TrainingJob.new(window.settings.runs_dir / "w", tiny_config(kimg=0.032), image_folder))
+        with qtbot.waitSignal(session.warning, timeout=TIMEOUT_MS):
+            pass
+    card = page.warnings.cards[0]
+    texts = [label.text() for label in card.findChildren(QLabel)]
+    assert any("The discriminator is winning too easily" in t for t in texts)
+    assert any("What to do:" in t and "More augmentation." in t for t in texts)
+    assert page.health_title.text().startswith("Health (")
+
+
+def test_start_button_builds_the_config_from_the_preset(qtbot, make_window, image_folder):
+    window = make_window()
+    with qtbot.waitSignal(window.start_page.scan(image_folder).succeeded, timeout=TIMEOUT_MS):
+        pass
+    window.start_page.continue_button.click()
+    page = window.train_page
+    page.options.preset_buttons["quick"].click()
+    with qtbot.waitSignal(page.training_started, timeout=TIMEOUT_MS):
+        page.start_button.click()
+    session = page.session
+    assert session.job.config.model.resolution == 32 and session.job.config.minutes == 5
+    with qtbot.waitSignal(session.started, timeout=TIMEOUT_MS):
+        pass
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
+        page.stop()
+    assert window.settings.choices.preset == "quick"  # remembered for next time
+
+
+def test_export_button_writes_a_checked_onnx_model(qtbot, make_window, dialogs, image_folder, tiny_config):
+    window = make_window()
+    run = window.settings.runs_dir / "e"
+    train_tiny(qtbot, window, run, tiny_config(kimg=0.032), image_folder)
+    with qtbot.waitSignal(window.statusBar().messageChanged, timeout=TIMEOUT_MS, check_params_cb=lambda m: m.startswith("Exported")):
+        window.export_action.trigger()
+    (icon, text, info), = dialogs.shown
+    assert icon == QMessageBox.Icon.Information and text.startswith("Exported") and "onnxruntime matches" in info
+    assert window.last_export.path.is_file() and window.last_export.path.parent == run / "export"
+
+
+def test_window_geometry_theme_and_choices_persist(qtbot, make_window, settings):
+    window = make_window()
+    window.resize(window.width(), 650)  # the offscreen screen is 800 px wide: only heights fit freely
+    window.set_theme("dark")
+    window.train_page.options.set_choices(window.settings.choices.with_preset("best"))
+    settings.choices = window.train_page.options.choices()
+    window.close()
+
+    again = make_window()
+    assert again.height() == 650 and settings.geometry("main") is not None
+    assert again.theme_actions["dark"].isChecked() and settings.theme == "dark"
+    assert settings.choices.preset == "best" and settings.choices.length == 120
+    again.set_theme("light")
+
+
+def test_dropping_a_folder_scans_it(qtbot, make_window, image_folder):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window = make_window()
+    card = window.start_page.drop_hint.parentWidget()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(image_folder / "img_000.png"))])  # a file: its folder is meant
+    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(card.folder_dropped) as dropped:
+        card.dropEvent(event)
+    assert dropped.args[0] == image_folder
+    qtbot.waitUntil(lambda: window.start_page.summary is not None, timeout=TIMEOUT_MS)
+    assert window.start_page.summary.root == image_folder
+
+
+def test_try_the_demo_starts_training_on_built_in_shapes(qtbot, make_window):
+    window = make_window()
+    with qtbot.waitSignal(window.train_page.training_started, timeout=TIMEOUT_MS) as started:
+        window.start_page.demo_button.click()
+    page = window.train_page
+    assert window.pages.currentWidget() is page and page.data is None
+    assert started.args[0] == window.settings.runs_dir / "demo"
+    assert page.session.job.config.model.resolution in (32, 64) and page.session.job.config.minutes == 5
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
+        page.stop()
+
+
+def test_every_setting_has_a_tooltip_and_every_command_a_shortcut(make_window):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QSlider
+
+    window = make_window()
+    page = window.train_page
+    for kind in (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QSlider):
+        for widget in page.findChildren(kind) + window.start_page.findChildren(kind):
+            if widget.isVisibleTo(window) or widget.parentWidget() is page.options.advanced:
+                assert widget.toolTip(), f"{type(widget).__name__} {getattr(widget, 'text', lambda: '')()!r} has no tooltip"
+    for action in (window.start_action, window.pause_action, window.stop_action, window.snapshot_action,
+                   window.export_action, window.save_timeline_action):
+        assert action.shortcuts(), action.text()
+
+
+def test_a_run_that_cannot_begin_shows_the_error_and_keeps_the_settings(qtbot, make_window, dialogs, tmp_path, tiny_config):
+    window = make_window()
+    page = window.train_page
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
+        page.start_job(TrainingJob.new(window.settings.runs_dir / "gone", tiny_config(kimg=0.032), tmp_path / "deleted-since"))
+    (what, todo), = dialogs.errors()
+    assert "does not exist" in what and "Choose a folder" in todo
+    assert page.state == "setup" and page.start_button.isEnabled() and page.options.batch.isEnabled()
+    assert not (window.settings.runs_dir / "gone" / "run.json").exists()
