@@ -212,3 +212,12 @@ def test_nan_weights_are_never_saved_as_the_last_good_checkpoint(tmp_path, image
     for step in list_checkpoints(folder):
         tensors, _ = load_checkpoint(folder, step)
         assert all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point()), step
+
+
+def test_started_mentions_classes_only_when_the_run_uses_them(tmp_path, tiny_config):
+    rec = Recorder()
+    TrainingRun.new(tmp_path / "plain", tiny_config(kimg=0.008), None, rec).run()  # the demo set has 4 classes
+    assert "classes" not in rec.of(ev.Started)[0].dataset_summary
+    rec = Recorder()
+    TrainingRun.new(tmp_path / "cond", tiny_config(kimg=0.008, num_classes=4), None, rec).run()
+    assert "4 classes" in rec.of(ev.Started)[0].dataset_summary

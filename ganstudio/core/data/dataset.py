@@ -64,11 +64,12 @@ class ImageDataset:
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
-    def summary(self) -> str:
-        """One line for the user, e.g. "812 images from flowers (64 px); skipped 3 of 815: ..."."""
+    def summary(self, *, with_classes: bool = True) -> str:
+        """One line for the user, e.g. "812 images from flowers (64 px); skipped 3 of 815: ...".
+        with_classes=False leaves the classes out, for a run that does not use them."""
         count = f"{len(self)} image{'s' if len(self) != 1 else ''}"
         details = f"{self.resolution} px"
-        if self.num_classes:
+        if self.num_classes and with_classes:
             details += f", {self.num_classes} classes"
         text = f"{count} from {self.name} ({details})"
         if not self.skipped:

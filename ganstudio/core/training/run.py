@@ -191,7 +191,7 @@ class TrainingRun:
             except OSError as e:
                 raise CheckpointError(f"could not create the run folder {self.folder.path}: {e.strerror or e}") from None
         self._best_value = self._read_best_value()
-        self.listener(ev.Started(cfg.to_dict(), dataset.summary(), self.folder.path, str(self.device), resumed_from, len(dataset)))
+        self.listener(ev.Started(cfg.to_dict(), dataset.summary(with_classes=cfg.model.num_classes > 0), self.folder.path, str(self.device), resumed_from, len(dataset)))
 
     def _restore_latest(self) -> float:
         """Load the newest checkpoint that reads back whole; damaged ones are skipped with a warning."""
