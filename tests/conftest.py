@@ -105,3 +105,14 @@ def exported_conditional_model(tmp_path_factory: pytest.TempPathFactory) -> Path
 
     run = make_run_folder(tmp_path_factory.mktemp("export") / "cond", tiny_model_config(num_classes=3), ("cat", "dog", "owl"))
     return export_generator(run).path
+
+
+@pytest.fixture(scope="module")
+def gc_on_the_gui_thread(qapp):
+    """As the app does (ganstudio.app.gc_guard): a Qt object freed by a collection that happens to
+    run on a worker thread would be destroyed on the wrong thread. For the app's test modules."""
+    from ganstudio.app.gc_guard import GuiGarbageCollector
+
+    guard = GuiGarbageCollector().start()
+    yield
+    guard.stop()

@@ -19,15 +19,7 @@ from ganstudio.app.worker import TrainingJob
 TIMEOUT_MS = 60_000
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _collect_garbage_on_the_gui_thread(qapp):
-    """As the app does (ganstudio.app.gc_guard): a Qt object freed by a collection that happens to
-    run on a worker thread would be destroyed on the wrong thread."""
-    from ganstudio.app.gc_guard import GuiGarbageCollector
-
-    guard = GuiGarbageCollector().start()
-    yield
-    guard.stop()
+pytestmark = pytest.mark.usefixtures("gc_on_the_gui_thread")
 
 
 class Dialogs:
