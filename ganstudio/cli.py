@@ -79,12 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _unique_run_dir(name: str) -> Path:
-    path = DEFAULT_RUNS / name
-    n = 2
-    while path.exists():
-        path = DEFAULT_RUNS / f"{name}-{n}"
-        n += 1
-    return path
+    from ganstudio.core.training.runfolder import unique_run_dir
+
+    return unique_run_dir(DEFAULT_RUNS, name)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:

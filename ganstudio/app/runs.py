@@ -1,8 +1,7 @@
-"""Read run folders for display, without torch (DESIGN.md's run folder contract).
+"""Read run folders for display, before torch loads (DESIGN.md's run folder contract).
 
-The core's RunFolder imports torch through its checkpoint helpers; the start page and the past
-runs list must open before torch loads, so this module reads the same files with plain JSON.
-It never writes: the run folder belongs to the core.
+Summaries for the start page and the past runs list, with the core's torch-free run-folder
+helpers. It never writes: the run folder belongs to the core.
 """
 
 from __future__ import annotations
@@ -14,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ganstudio.core.training.files import checkpoint_name, list_checkpoints
+from ganstudio.core.training.runfolder import unique_run_dir  # noqa: F401 - the app's callers import it here
+
 SAMPLE_NAME = re.compile(r"^(\d{7})\.png$")  # samples/NNNNNNN.png, the step of the grid
-CHECKPOINT_NAME = re.compile(r"^(\d{7})\.json$")
 DEMO_SOURCE = "builtin:demo"
 
 
@@ -66,7 +67,7 @@ def read_run(path: Path) -> RunInfo:
     dataset: dict[str, Any] = info.get("dataset", {})
     step, kimg, ckpt_time = _newest_checkpoint(path / "checkpoints")
     steps = sample_steps(path)
-    latest = path / "samples" / f"{steps[-1]:07d}.png" if steps else None
+    latest = sample_path(path, steps[-1]) if steps else None
     modified = max(ckpt_time, (path / "run.json").stat().st_mtime, latest.stat().st_mtime if latest else 0.0)
     return RunInfo(
         path=path,
@@ -87,13 +88,8 @@ def read_run(path: Path) -> RunInfo:
 
 def _newest_checkpoint(folder: Path) -> tuple[int, float, float]:
     """(step, kimg, mtime) of the newest complete checkpoint, or zeros."""
-    if not folder.is_dir():
-        return 0, 0.0, 0.0
-    steps = sorted(
-        int(m.group(1)) for p in folder.iterdir() if (m := CHECKPOINT_NAME.match(p.name)) and p.with_suffix(".safetensors").exists()
-    )
-    for step in reversed(steps):
-        meta_path = folder / f"{step:07d}.json"
+    for step in reversed(list_checkpoints(folder)):
+        meta_path = folder / f"{checkpoint_name(step)}.json"
         try:
             meta = json.loads(meta_path.read_text())
             return step, float(meta.get("kimg", meta.get("images_seen", 0) / 1000)), meta_path.stat().st_mtime
@@ -111,7 +107,7 @@ def sample_steps(path: Path) -> list[int]:
 
 
 def sample_path(path: Path, step: int) -> Path:
-    return path / "samples" / f"{step:07d}.png"
+    return path / "samples" / f"{checkpoint_name(step)}.png"
 
 
 def list_runs(roots: list[Path]) -> list[RunInfo]:
@@ -130,15 +126,6 @@ def list_runs(roots: list[Path]) -> list[RunInfo]:
             except (OSError, ValueError, TypeError, AttributeError):
                 continue  # an unreadable run is not listed; opening it directly says why
     return sorted(found, key=lambda r: r.modified, reverse=True)
-
-
-def unique_run_dir(root: Path, name: str) -> Path:
-    """root/name, or root/name-2, -3, ... if taken (the CLI's rule)."""
-    safe = re.sub(r"[^\w.-]+", "-", name).strip("-.") or "run"
-    path, n = root / safe, 2
-    while path.exists():
-        path, n = root / f"{safe}-{n}", n + 1
-    return path
 
 
 @dataclass

@@ -6,7 +6,6 @@ only once both halves are whole; a crash mid-write leaves the previous one untou
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -17,39 +16,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ganstudio.core.errors import CheckpointError
-
-SCHEMA_VERSION = 1
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2) + "\n").encode())
-
-
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path} is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{path} cannot be read as JSON ({e})") from None
-
-
-def checkpoint_name(step: int) -> str:
-    return f"{step:07d}"
+from ganstudio.core.training.files import (  # noqa: F401 - re-exported: the checkpoint API in one place
+    SCHEMA_VERSION,
+    atomic_write_bytes,
+    atomic_write_json,
+    checkpoint_name,
+    list_checkpoints,
+    read_json,
+)
 
 
 def save_checkpoint(folder: Path, step: int, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Path:
@@ -67,17 +41,6 @@ def save_checkpoint(folder: Path, step: int, tensors: dict[str, torch.Tensor], m
     json_path = folder / f"{name}.json"
     atomic_write_json(json_path, {"schema_version": SCHEMA_VERSION, "step": step, **meta})
     return json_path
-
-
-def list_checkpoints(folder: Path) -> list[int]:
-    """Steps of complete checkpoints (both halves present), oldest first."""
-    if not folder.is_dir():
-        return []
-    steps = []
-    for p in folder.glob("[0-9]" * 7 + ".json"):
-        if p.with_suffix(".safetensors").exists():
-            steps.append(int(p.stem))
-    return sorted(steps)
 
 
 def load_checkpoint(folder: Path, step: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -1,8 +1,11 @@
-"""The run folder (DESIGN.md): run.json, log.jsonl, checkpoints/, samples/, export/."""
+"""The run folder (DESIGN.md): run.json, log.jsonl, checkpoints/, samples/, export/.
+
+Needs no torch, so the app can read run folders before torch loads."""
 
 from __future__ import annotations
 
 import json
+import re
 from io import BytesIO
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +17,7 @@ from PIL import Image
 import ganstudio
 from ganstudio.core.config import TrainConfig
 from ganstudio.core.errors import CheckpointError
-from ganstudio.core.training.checkpoint import (
+from ganstudio.core.training.files import (
     SCHEMA_VERSION,
     atomic_write_bytes,
     atomic_write_json,
@@ -105,3 +108,12 @@ class RunFolder:
         except (CheckpointError, KeyError, TypeError, ValueError):
             return None
         return step if step in list_checkpoints(self.checkpoints) else None
+
+
+def unique_run_dir(root: Path, name: str) -> Path:
+    """root/name, or root/name-2, -3, ... if taken; the name made safe for a folder."""
+    safe = re.sub(r"[^\w.-]+", "-", name).strip("-.") or "run"
+    path, n = root / safe, 2
+    while path.exists():
+        path, n = root / f"{safe}-{n}", n + 1
+    return path
