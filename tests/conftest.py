@@ -116,3 +116,71 @@ def gc_on_the_gui_thread(qapp):
     guard = GuiGarbageCollector().start()
     yield
     guard.stop()
+
+
+# ---- the app's main window, offscreen ----------------------------------------------------------
+
+WINDOW_TIMEOUT_MS = 60_000
+
+
+class Dialogs:
+    """Stands in for QMessageBox.exec: records each dialog and gives a chosen answer."""
+
+    def __init__(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        self.shown: list[tuple[QMessageBox.Icon, str, str]] = []
+        self.answer = QMessageBox.StandardButton.Yes
+
+    def exec(self, box):  # noqa: ANN001, ANN201
+        from PySide6.QtWidgets import QMessageBox
+
+        self.shown.append((box.icon(), box.text(), box.informativeText()))
+        return self.answer if box.icon() == QMessageBox.Icon.Question else QMessageBox.StandardButton.Ok
+
+    def errors(self) -> list[tuple[str, str]]:
+        from PySide6.QtWidgets import QMessageBox
+
+        return [(text, info) for icon, text, info in self.shown if icon == QMessageBox.Icon.Critical]
+
+
+@pytest.fixture
+def dialogs(monkeypatch) -> Dialogs:
+    from PySide6.QtWidgets import QMessageBox
+
+    d = Dialogs()
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: d.exec(box))
+    return d
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from ganstudio.app.settings import Settings
+
+    s = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    s.runs_dir = tmp_path / "runs"
+    return s
+
+
+@pytest.fixture
+def make_window(qtbot, settings, dialogs):
+    """Main windows on a private settings file, their training threads stopped and joined after."""
+    from ganstudio.app.main_window import MainWindow
+
+    windows = []
+
+    def make():  # noqa: ANN202
+        window = MainWindow(settings)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:  # never leave a training thread behind a failed test
+        session = window.train_page.session
+        if session is not None:
+            session.stop()
+            session.wait(WINDOW_TIMEOUT_MS)

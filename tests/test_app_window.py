@@ -9,65 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from ganstudio.app.main_window import MainWindow
-from ganstudio.app.settings import Settings
 from ganstudio.app.worker import TrainingJob
 
 TIMEOUT_MS = 60_000
 
 
 pytestmark = pytest.mark.usefixtures("gc_on_the_gui_thread")
-
-
-class Dialogs:
-    """Stands in for QMessageBox.exec: records each dialog and gives a chosen answer."""
-
-    def __init__(self) -> None:
-        self.shown: list[tuple[QMessageBox.Icon, str, str]] = []
-        self.answer = QMessageBox.StandardButton.Yes
-
-    def exec(self, box: QMessageBox) -> QMessageBox.StandardButton:
-        self.shown.append((box.icon(), box.text(), box.informativeText()))
-        return self.answer if box.icon() == QMessageBox.Icon.Question else QMessageBox.StandardButton.Ok
-
-    def errors(self) -> list[tuple[str, str]]:
-        return [(text, info) for icon, text, info in self.shown if icon == QMessageBox.Icon.Critical]
-
-
-@pytest.fixture
-def dialogs(monkeypatch) -> Dialogs:
-    d = Dialogs()
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: d.exec(box))
-    return d
-
-
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    s = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    s.runs_dir = tmp_path / "runs"
-    return s
-
-
-@pytest.fixture
-def make_window(qtbot, settings, dialogs):
-    windows: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        window = MainWindow(settings)
-        qtbot.addWidget(window)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:  # never leave a training thread behind a failed test
-        session = window.train_page.session
-        if session is not None:
-            session.stop()
-            session.wait(TIMEOUT_MS)
 
 
 def train_tiny(qtbot, window: MainWindow, run_dir: Path, config, data: Path | None) -> None:

@@ -264,8 +264,13 @@ class MainWindow(QMainWindow):
         task.progressed.connect(lambda stage: self.statusBar().showMessage(f"Exporting to ONNX: {stage}…"))
         task.succeeded.connect(self._export_done)
         task.failed.connect(self.show_error)
-        task.finished.connect(lambda: setattr(self, "_export_task", None))
+        task.finished.connect(self._export_ended)
         self._export_task = task.start()
+
+    def _export_ended(self) -> None:
+        self._export_task = None
+        if self._closing:
+            QTimer.singleShot(0, self.close)
 
     def _export_done(self, result) -> None:  # noqa: ANN001
         self.last_export = result
@@ -321,17 +326,30 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.train_page.is_training():
+        """Training saves a checkpoint and an export is cancelled (writing nothing) before the
+        window closes; the window stays until their threads have ended, so none outlives it."""
+        training, export = self.train_page.is_training(), self._export_task
+        if training or export is not None:
             event.ignore()
             if self._closing:
-                return  # already saving; the window closes when the thread has ended
-            if not dialogs.confirm(self, "Training is running", "Stop training and close GAN Studio?",
-                                   "A checkpoint is saved first, so you can resume where it stopped next time.",
-                                   yes="Save and close", no="Keep training"):
+                return  # already winding down; the window closes when the threads have ended
+            if training:
+                question, info = "Stop training and close GAN Studio?", "A checkpoint is saved first, so you can resume where it stopped next time."
+                if export is not None:
+                    info += " The export that is running is cancelled."
+                asked = dialogs.confirm(self, "Training is running", question, info, yes="Save and close", no="Keep training")
+            else:
+                asked = dialogs.confirm(self, "Exporting", "Cancel the export and close GAN Studio?",
+                                        "Nothing is written; export again from the run any time.",
+                                        yes="Cancel export and close", no="Keep exporting")
+            if not asked:
                 return
             self._closing = True
-            self.train_page.stop()
-            self.statusBar().showMessage("Saving a checkpoint before closing…")
+            if export is not None:
+                export.cancel()
+            if training:
+                self.train_page.stop()
+            self.statusBar().showMessage("Saving a checkpoint before closing…" if training else "Cancelling the export…")
             return
         self.save_window_state()
         event.accept()

@@ -3,6 +3,7 @@ GIF) and hear back on the GUI thread through signals."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 from PySide6.QtCore import QThread, Qt, Signal
@@ -13,9 +14,16 @@ Report = Callable[[Any], None]
 _alive: set["BackgroundTask"] = set()  # referenced until done, so no running QThread is collected
 
 
+class Cancelled(Exception):
+    """Raised by `report` once the task was cancelled: the work stops at its next report."""
+
+
 class BackgroundTask(QThread):
     """`fn(report)` runs in its own thread; `report(x)` emits `progressed(x)`. The result comes
     back as `succeeded(result)`, an exception as `failed(AppError)` in plain words.
+
+    `cancel()` makes the next `report` raise Cancelled, so work stops between its steps; a
+    cancelled task emits neither succeeded nor failed, only QThread's `finished`.
 
     The public signals are emitted on the GUI thread, so any slot may touch widgets, lambdas
     included: PySide runs a plain callable in the emitting thread, so the thread emits private
@@ -32,6 +40,7 @@ class BackgroundTask(QThread):
         super().__init__()  # no parent: a closing widget must not destroy a running thread
         self._fn = fn
         self._doing = doing
+        self._cancel = threading.Event()
         self._done.connect(self.succeeded, Qt.ConnectionType.QueuedConnection)
         self._error.connect(self.failed, Qt.ConnectionType.QueuedConnection)
         self._report.connect(self.progressed, Qt.ConnectionType.QueuedConnection)
@@ -42,9 +51,25 @@ class BackgroundTask(QThread):
         super().start()
         return self
 
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _progress(self, value: Any) -> None:
+        if self._cancel.is_set():
+            raise Cancelled
+        self._report.emit(value)
+
     def run(self) -> None:
         try:
-            result = self._fn(self._report.emit)
+            result = self._fn(self._progress)
+            if self._cancel.is_set():
+                return  # cancelled after the last report: the caller no longer wants the result
+        except Cancelled:
+            return
         except Exception as e:  # noqa: BLE001 - every failure is reported to the user
             self._error.emit(describe(e, doing=self._doing))
             return

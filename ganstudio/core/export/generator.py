@@ -164,6 +164,7 @@ def export_generator(
             f"the ONNX export of {folder.path} differs from the torch model by {diff:.2e} "
             f"(tolerance {TOLERANCE[precision]:.0e}); nothing was written"
         )
+    stage(f"saving {path.name}")
     atomic_write_bytes(path, data)
     return ExportResult(path, step, precision, diff, TOLERANCE[precision], time.perf_counter() - start)
 
