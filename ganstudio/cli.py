@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--classes", action="store_true", help="treat subfolders as classes (class-conditional GAN)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     train.add_argument("--no-export", dest="export", action="store_false", help="do not export the generator to ONNX at the end")
+    train.add_argument("--nproc", type=int, default=1, metavar="N",
+                       help="train in N processes on this machine with torch.distributed: one per GPU, or each with "
+                       "a share of the CPU cores; the batch is split between them (default 1)")
+    train.add_argument("--max-restarts", type=int, default=3, metavar="R",
+                       help="with --nproc: restart the workers from the last checkpoint up to R times when one dies (default 3)")
     train.set_defaults(func=_cmd_train)
 
     demo = sub.add_parser(
@@ -88,7 +93,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from ganstudio.core.config import ModelConfig, TrainConfig
     from ganstudio.core.data import scan_folder, suggest_resolution
     from ganstudio.core.device import resolve_device
+    from ganstudio.core.training.distributed import in_launched_worker, restart_count
     from ganstudio.core.training.run import TrainingRun
+
+    if args.nproc < 1:
+        raise UsageError("--nproc must be 1 or more")
+    worker = in_launched_worker()
+    if worker and not args.out:
+        raise UsageError("under torchrun, name the run folder with --out RUN (every worker must write to the same one)")
+    if worker and restart_count() > 0 and (Path(args.out) / "run.json").is_file():
+        args.resume = True  # the launcher restarted us after a failure: go on from the last checkpoint
+        if os.environ.get("RANK") == "0":
+            print(f"A worker failed; restarted them all ({restart_count()} of {os.environ.get('TORCHELASTIC_MAX_RESTARTS', '?')} "
+                  "restarts): going on from the last checkpoint.", flush=True)
+    if args.nproc > 1 and not worker:
+        return _launch_workers(args)
 
     if args.resume:
         if not args.out:
@@ -118,6 +137,49 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
     out = Path(args.out) if args.out else _unique_run_dir(name)
     return _drive(TrainingRun.new(out, config, args.folder), export=args.export)
+
+
+def _launch_workers(args: argparse.Namespace) -> int:
+    """--nproc N: check what can be checked here, once, then start N workers with the settings
+    pinned (run folder, resolution), so that every worker trains exactly the same run."""
+    import torch
+
+    from ganstudio.core.data import scan_folder, suggest_resolution
+    from ganstudio.core.device import resolve_device
+    from ganstudio.core.training.launch import launch_local
+    from ganstudio.core.training.runfolder import RunFolder
+
+    device = resolve_device(args.device)
+    if device.type == "cuda" and args.nproc > torch.cuda.device_count():
+        raise UsageError(f"--nproc {args.nproc} needs {args.nproc} GPUs; this machine has {torch.cuda.device_count()}")
+    if args.batch % args.nproc:
+        raise UsageError(f"--batch {args.batch} does not split evenly over {args.nproc} processes: choose a multiple of {args.nproc}")
+    forwarded = ["train", "--batch", str(args.batch), "--seed", str(args.seed), "--device", args.device]
+    if args.kimg is not None:
+        forwarded += ["--kimg", str(args.kimg)]
+    if args.minutes is not None:
+        forwarded += ["--minutes", str(args.minutes)]
+    if not args.export:
+        forwarded.append("--no-export")
+    if args.resume:
+        if not args.out:
+            raise UsageError("--resume needs --out RUN, the run folder to continue")
+        if not RunFolder(Path(args.out)).exists():
+            raise UsageError(f"{args.out} holds no training run to resume (no run.json)")
+        forwarded += ["--resume", "--out", str(Path(args.out).resolve())]
+    else:
+        scan = scan_folder(args.folder, classes=args.classes) if args.folder else None
+        name = (scan.root.name or "images") if scan else "demo"
+        resolution = args.resolution or (suggest_resolution(scan, device_type=device.type) if scan else 64)
+        out = Path(args.out) if args.out else _unique_run_dir(name)
+        if RunFolder(out).exists():
+            raise UsageError(f"{out} already holds a training run: resume it with --resume, or choose another --out")
+        forwarded += ["--out", str(out.resolve()), "--resolution", str(resolution)]
+        forwarded += ["--classes"] if args.classes else []
+        forwarded += [str(Path(args.folder).expanduser().resolve())] if args.folder else []
+    print(f"Starting {args.nproc} training processes ({'one per GPU' if device.type == 'cuda' else 'sharing the CPU'}), "
+          f"{args.batch // args.nproc} images each per step; Ctrl-C stops them after saving a checkpoint.", flush=True)
+    return launch_local(forwarded, args.nproc, max_restarts=args.max_restarts, cuda=device.type == "cuda")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -171,10 +233,18 @@ def _drive(run, *, export: bool = False) -> int:  # noqa: ANN001 - TrainingRun, 
     printer = ProgressPrinter(sys.stdout)
     run.listener = printer
     interrupts = 0
+    distributed = run.world.distributed
 
     def on_sigint(signum, frame) -> None:  # noqa: ANN001
         nonlocal interrupts
         interrupts += 1
+        if distributed:
+            # Ctrl-C reaches every worker, and the launcher passes it on once more: each one only
+            # asks for the stop that rank 0 then takes with all of them, after saving.
+            if interrupts == 1 and run.main:
+                printer.note("stopping: saving a checkpoint first")
+            run.stop()
+            return
         if interrupts > 1:
             raise KeyboardInterrupt
         printer.note("stopping: saving a checkpoint first (Ctrl-C again to abort without saving)")
@@ -185,6 +255,8 @@ def _drive(run, *, export: bool = False) -> int:  # noqa: ANN001 - TrainingRun, 
         finished = run.run()
     finally:
         signal.signal(signal.SIGINT, previous)
+    if not run.main:
+        return 0  # rank 0 reports and exports for the run
     printer.summary(run.folder.path, finished)
     if export and finished.reason != "error" and run.folder.latest_checkpoint() is not None:
         from ganstudio.core.export import export_generator

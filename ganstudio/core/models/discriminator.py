@@ -39,9 +39,11 @@ class Discriminator(nn.Module):
         g = min(self.mbstd_group, n)
         if n % g:
             g = 1
-        y = x.reshape(g, -1, c, h, w)
-        y = (y - y.mean(0)).square().mean(0).add(1e-8).sqrt().mean(dim=(1, 2, 3))  # [n/g]
-        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w)
+        # Groups of consecutive samples: a slice of a batch (a rank of a distributed run, a pass of
+        # gradient accumulation) then forms the same groups as the whole batch would.
+        y = x.reshape(-1, g, c, h, w)
+        y = (y - y.mean(1, keepdim=True)).square().mean(1).add(1e-8).sqrt().mean(dim=(1, 2, 3))  # [n/g]
+        y = y.repeat_interleave(g).reshape(n, 1, 1, 1).expand(n, 1, h, w)
         return torch.cat([x, y], dim=1)
 
     def forward(self, img: torch.Tensor, class_index: torch.Tensor | None = None) -> torch.Tensor:

@@ -17,30 +17,50 @@ import torch.nn.functional as F
 AUGMENTS = ("color", "translation", "cutout")
 
 
-def _brightness(x: torch.Tensor, g: torch.Generator | None) -> torch.Tensor:
-    return x + (torch.rand(x.shape[0], 1, 1, 1, device=x.device, generator=g, dtype=x.dtype) - 0.5)
+class BatchRandom:
+    """Per-sample random numbers for a slice of a bigger batch: draws for the whole batch from one
+    generator and keeps the slice. Every rank of a distributed run holds the same generator, so
+    each sample's transform is the same whichever rank (or single process) handles it, and a run
+    on N processes repeats a single-process run with the same global batch."""
+
+    def __init__(self, generator: torch.Generator | None, total: int, part: slice) -> None:
+        self.generator, self.total, self.part = generator, total, part
+
+    @classmethod
+    def whole(cls, n: int, generator: torch.Generator | None) -> "BatchRandom":
+        return cls(generator, n, slice(0, n))
+
+    def rand(self, *shape: int, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        return torch.rand(self.total, *shape, device=device, generator=self.generator, dtype=dtype)[self.part]
+
+    def randint(self, low: int, high: int, *shape: int, device: torch.device) -> torch.Tensor:
+        return torch.randint(low, high, (self.total, *shape), device=device, generator=self.generator)[self.part]
 
 
-def _saturation(x: torch.Tensor, g: torch.Generator | None) -> torch.Tensor:
+def _brightness(x: torch.Tensor, r: BatchRandom) -> torch.Tensor:
+    return x + (r.rand(1, 1, 1, device=x.device, dtype=x.dtype) - 0.5)
+
+
+def _saturation(x: torch.Tensor, r: BatchRandom) -> torch.Tensor:
     mean = x.mean(dim=1, keepdim=True)
-    return (x - mean) * (torch.rand(x.shape[0], 1, 1, 1, device=x.device, generator=g, dtype=x.dtype) * 2) + mean
+    return (x - mean) * (r.rand(1, 1, 1, device=x.device, dtype=x.dtype) * 2) + mean
 
 
-def _contrast(x: torch.Tensor, g: torch.Generator | None) -> torch.Tensor:
+def _contrast(x: torch.Tensor, r: BatchRandom) -> torch.Tensor:
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    return (x - mean) * (torch.rand(x.shape[0], 1, 1, 1, device=x.device, generator=g, dtype=x.dtype) + 0.5) + mean
+    return (x - mean) * (r.rand(1, 1, 1, device=x.device, dtype=x.dtype) + 0.5) + mean
 
 
-def _color(x: torch.Tensor, g: torch.Generator | None) -> torch.Tensor:
-    return _contrast(_saturation(_brightness(x, g), g), g)
+def _color(x: torch.Tensor, r: BatchRandom) -> torch.Tensor:
+    return _contrast(_saturation(_brightness(x, r), r), r)
 
 
-def _translation(x: torch.Tensor, g: torch.Generator | None, ratio: float = 0.125) -> torch.Tensor:
+def _translation(x: torch.Tensor, r: BatchRandom, ratio: float = 0.125) -> torch.Tensor:
     """Shift each image by up to `ratio` of its size, filling with zeros (a gather, no resampling)."""
     n, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    tx = torch.randint(-sh, sh + 1, (n, 1, 1), device=x.device, generator=g)
-    ty = torch.randint(-sw, sw + 1, (n, 1, 1), device=x.device, generator=g)
+    tx = r.randint(-sh, sh + 1, 1, 1, device=x.device)
+    ty = r.randint(-sw, sw + 1, 1, 1, device=x.device)
     gb, gx, gy = torch.meshgrid(
         torch.arange(n, device=x.device), torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij"
     )
@@ -50,18 +70,18 @@ def _translation(x: torch.Tensor, g: torch.Generator | None, ratio: float = 0.12
     return padded.permute(0, 2, 3, 1)[gb, gx, gy].permute(0, 3, 1, 2)
 
 
-def _cutout(x: torch.Tensor, g: torch.Generator | None, ratio: float = 0.5) -> torch.Tensor:
+def _cutout(x: torch.Tensor, r: BatchRandom, ratio: float = 0.5) -> torch.Tensor:
     """Zero a square of `ratio` times the image size, centred anywhere, in each image."""
     n, _, h, w = x.shape
-    cy = torch.randint(0, h, (n, 1, 1), device=x.device, generator=g)
-    cx = torch.randint(0, w, (n, 1, 1), device=x.device, generator=g)
+    cy = r.randint(0, h, 1, 1, device=x.device)
+    cx = r.randint(0, w, 1, 1, device=x.device)
     rows = torch.arange(h, device=x.device).view(1, h, 1)
     cols = torch.arange(w, device=x.device).view(1, 1, w)
     inside = ((rows - cy).abs() * 2 < h * ratio) & ((cols - cx).abs() * 2 < w * ratio)
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
-_TRANSFORMS: dict[str, Callable[[torch.Tensor, torch.Generator | None], torch.Tensor]] = {
+_TRANSFORMS: dict[str, Callable[[torch.Tensor, BatchRandom], torch.Tensor]] = {
     "color": _color,
     "translation": _translation,
     "cutout": _cutout,
@@ -77,14 +97,18 @@ def parse_augments(spec: str) -> tuple[str, ...]:
     return names
 
 
-def augment(x: torch.Tensor, names: tuple[str, ...], p: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Apply each named transform to each sample with probability p."""
+def augment(
+    x: torch.Tensor, names: tuple[str, ...], p: float, generator: torch.Generator | None = None, *, random: BatchRandom | None = None
+) -> torch.Tensor:
+    """Apply each named transform to each sample with probability p. `random` (a slice of a bigger
+    batch's draws) replaces `generator` on a rank of a distributed run."""
     if p <= 0 or not names:
         return x
+    r = random or BatchRandom.whole(x.shape[0], generator)
     for name in names:
-        y = _TRANSFORMS[name](x, generator)
+        y = _TRANSFORMS[name](x, r)
         if p < 1:
-            keep = torch.rand(x.shape[0], 1, 1, 1, device=x.device, generator=generator) >= p
+            keep = r.rand(1, 1, 1, device=x.device) >= p
             y = torch.where(keep, x, y)
         x = y
     return x
@@ -113,6 +137,13 @@ class AdaptiveAugment:
         # Summed on the device; read back (a sync point) only in update().
         self._sign_sum = self._sign_sum + real_logits.detach().sign().sum()
         self._count += real_logits.numel()
+
+    def combine(self, sum_: Callable[[torch.Tensor], torch.Tensor], device: torch.device) -> None:
+        """Add up the evidence of every rank of a distributed run (sum_ is an all-reduce), so
+        that all ranks move p the same way."""
+        sign_sum = torch.as_tensor(self._sign_sum, dtype=torch.float64, device=device).reshape(())
+        totals = sum_(torch.stack([sign_sum, torch.tensor(float(self._count), dtype=torch.float64, device=device)]))
+        self._sign_sum, self._count = float(totals[0]), int(totals[1])
 
     def update(self, images_since_last: int) -> float:
         """Move p by at most images/(speed_kimg*1000) towards the target; returns r_t."""

@@ -3,6 +3,10 @@ emits events. Thread-safe control (pause / resume / stop / snapshot now) for the
 
     run = TrainingRun.new("runs/flowers", config, data="~/flowers", listener=print)
     run.run()          # blocks; call from a worker thread to keep a UI responsive
+
+Started by torchrun, every rank runs the same loop (distributed.py); rank 0 alone holds the lock,
+writes the run folder, evaluates the metric and hears events, and takes the decisions (stop,
+which checkpoint to load) that the others follow.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ganstudio.core.device import fits_on_device, resolve_device
 from ganstudio.core.errors import CheckpointError, GanStudioError, TrainingError
 from ganstudio.core.metrics.swd import SlicedWasserstein
 from ganstudio.core.training import events as ev
+from ganstudio.core.training.distributed import World
 from ganstudio.core.training.checkpoint import (
     atomic_write_json,
     list_checkpoints,
@@ -56,6 +61,7 @@ class TrainingRun:
         self.config = config
         self.data = data  # folder path, or None for the demo
         self.resuming = resume
+        self.world = World.from_env()
         self.listener = listener or (lambda event: None)
         self._stop = threading.Event()
         self._running = threading.Event()
@@ -71,7 +77,7 @@ class TrainingRun:
     @classmethod
     def new(cls, run_dir: str | Path, config: TrainConfig, data: str | Path | None = None, listener: ev.Listener | None = None) -> "TrainingRun":
         folder = RunFolder(Path(run_dir).expanduser().resolve())
-        if folder.exists():
+        if folder.exists() and World.from_env().is_main:  # the other ranks start after rank 0 made it
             raise CheckpointError(f"{folder.path} already holds a training run: resume it, or choose another output folder")
         return cls(folder, config, str(Path(data).expanduser().resolve()) if data else None, resume=False, listener=listener)
 
@@ -118,13 +124,21 @@ class TrainingRun:
 
         return load_image_folder(self.data, res, classes=self.config.model.num_classes > 0, progress=progress)
 
+    @property
+    def main(self) -> bool:
+        """Whether this process writes the run folder (the only one, or rank 0 of several)."""
+        return self.world.is_main
+
     def run(self) -> ev.Finished:
         """Train until the kimg/minutes budget is spent or stop() is called. Blocking."""
         trainer = None
         lock = RunLock(self.folder.path)
+        if not self.main:
+            self.listener = lambda event: None  # rank 0 speaks for the run
         try:
-            lock.acquire()
-            if not self.resuming and self.folder.exists():  # made by another run since new() looked
+            if self.main:
+                lock.acquire()
+            if self.main and not self.resuming and self.folder.exists():  # made by another run since new() looked
                 raise CheckpointError(f"{self.folder.path} already holds a training run: resume it, or choose another output folder")
             self._prepare()
             trainer = self.trainer
@@ -143,13 +157,20 @@ class TrainingRun:
         finally:
             self._metric_pool.shutdown(wait=True)
             lock.release()
+            self.world.close()
         self.listener(finished)
         return finished
 
     def _prepare(self) -> None:
         cfg = self.config
-        self.device = resolve_device(cfg.device)
+        if cfg.batch % self.world.size:
+            raise GanStudioError(f"a batch of {cfg.batch} does not split evenly over {self.world.size} processes: choose a multiple of {self.world.size}")
+        self.device = self.world.start(cfg.device) if self.world.distributed else resolve_device(cfg.device)
+        if not self.main:
+            self.world.barrier()  # rank 0 decodes first and fills the decode cache the others read
         dataset = self._load_data()
+        if self.main:
+            self.world.barrier()
         if self.config.model.num_classes and dataset.num_classes != self.config.model.num_classes:
             raise GanStudioError(
                 f"{self.data}: the run expects {self.config.model.num_classes} classes, the folder has {dataset.num_classes}"
@@ -158,7 +179,7 @@ class TrainingRun:
         data_device = self.device if on_device else torch.device("cpu")
         images = dataset.images.to(data_device)
         labels = dataset.labels.to(data_device) if dataset.labels is not None and cfg.model.num_classes else None
-        self.trainer = Trainer(cfg, images, labels, self.device)
+        self.trainer = Trainer(cfg, images, labels, self.device, self.world)
         dataset_info = {
             "name": dataset.name,
             "source": dataset.source,
@@ -185,7 +206,7 @@ class TrainingRun:
             recorded = self.folder.read().get("dataset", {}).get("fingerprint")
             if recorded and recorded != dataset.fingerprint:
                 self._warn("data_changed", f"the images in {dataset.source} changed since this run started", "training goes on with the current images")
-        else:
+        elif self.main:
             try:
                 self.folder.create(cfg, dataset_info)
             except OSError as e:
@@ -194,7 +215,17 @@ class TrainingRun:
         self.listener(ev.Started(cfg.to_dict(), dataset.summary(with_classes=cfg.model.num_classes > 0), self.folder.path, str(self.device), resumed_from, len(dataset)))
 
     def _restore_latest(self) -> float:
-        """Load the newest checkpoint that reads back whole; damaged ones are skipped with a warning."""
+        """Load the newest checkpoint that reads back whole; damaged ones are skipped with a warning.
+        Rank 0 chooses; the other ranks load the one it chose."""
+        if self.world.distributed:
+            chosen = self._restore_on_main() if self.main else 0.0
+            (step,) = self.world.broadcast_ints(self.trainer.step, device=self.device)
+            if not self.main:
+                self.trainer.load_state(*load_checkpoint(self.folder.checkpoints, step))
+            return chosen or self.trainer.images_seen / 1000
+        return self._restore_on_main()
+
+    def _restore_on_main(self) -> float:
         for step in reversed(list_checkpoints(self.folder.checkpoints)):
             try:
                 tensors, meta = load_checkpoint(self.folder.checkpoints, step)
@@ -224,9 +255,11 @@ class TrainingRun:
         speed = 0.0
         next_snapshot = self._next_tick(cfg.snapshot_kimg)
         next_checkpoint = self._next_tick(cfg.checkpoint_kimg)
-        if self.folder.latest_checkpoint() is None:
+        if self.main and self.folder.latest_checkpoint() is None:
             self._save_checkpoint()  # there is always a checkpoint to roll back to
         self._snapshot()
+        # Ranks decide together only every log_interval steps: a decision is a sync point.
+        decide_every = cfg.log_interval if self.world.distributed else 1
         while True:
             if not self._running.is_set():
                 paused_at = time.perf_counter()
@@ -234,9 +267,14 @@ class TrainingRun:
                 last_log_time += time.perf_counter() - paused_at  # paused time is not training time
             self._collect_metric(block=False)
             kimg = t.images_seen / 1000
-            elapsed_minutes = (train_seconds + time.perf_counter() - last_log_time) / 60
-            done = (cfg.kimg is not None and kimg >= cfg.kimg) or (cfg.minutes is not None and elapsed_minutes >= cfg.minutes)
-            if self._stop.is_set() or done:
+            done = cfg.kimg is not None and kimg >= cfg.kimg  # the same on every rank
+            stop = False
+            if t.step % decide_every == 0:  # rank 0's clock and Ctrl-C decide for all
+                elapsed_minutes = (train_seconds + time.perf_counter() - last_log_time) / 60
+                out_of_time = cfg.minutes is not None and elapsed_minutes >= cfg.minutes
+                stop, out_of_time = (bool(v) for v in self.world.broadcast_ints(self._stop.is_set(), out_of_time, device=self.device))
+                done = done or out_of_time
+            if stop or done:
                 if self._last_snapshot_step != t.step:
                     self._snapshot()
                 self._save_checkpoint(with_metric=done and self._last_metric_step != t.step)
@@ -246,6 +284,10 @@ class TrainingRun:
             try:
                 t.train_step()
             except torch.OutOfMemoryError:
+                if self.world.distributed:  # the ranks would no longer take the same passes
+                    raise TrainingError(
+                        f"{self.device} ran out of memory on worker {self.world.rank}; train again with a smaller --batch"
+                    ) from None
                 self._on_out_of_memory()
                 continue
 
@@ -286,6 +328,8 @@ class TrainingRun:
             time_eta = max(0.0, cfg.minutes * 60 - train_seconds)
             fraction = time_fraction if fraction is None else max(fraction, time_fraction)
             eta = time_eta if eta is None else min(eta, time_eta)
+        if not self.main:
+            return
         losses = {k: v for k, v in stats.items() if k in ("g", "d", "r1")}
         event = ev.Progress(t.step, kimg, speed, eta, fraction, losses, stats["d_real"], stats["d_fake"], t.ada.p)
         self.folder.append_log(
@@ -307,7 +351,7 @@ class TrainingRun:
                 "Try a lower learning rate or a smaller batch."
             )
         g_lr, d_lr = t.g_lr, t.d_lr
-        step = self.folder.latest_checkpoint()
+        (step,) = self.world.broadcast_ints(self.folder.latest_checkpoint() if self.main else 0, device=self.device)
         tensors, meta = load_checkpoint(self.folder.checkpoints, step)
         t.load_state(tensors, meta, reset_optimizers=True)
         t.set_learning_rates(g_lr * 0.5, d_lr * 0.5)  # something must change, or it NaNs again
@@ -341,6 +385,8 @@ class TrainingRun:
         )
 
     def _warn(self, what: str, why: str, action: str) -> None:
+        if not self.main:
+            return
         t = getattr(self, "trainer", None)
         step, kimg = (t.step, t.images_seen / 1000) if t else (0, 0.0)
         if self.folder.exists():
@@ -350,6 +396,8 @@ class TrainingRun:
     def _snapshot(self) -> None:
         t = self.trainer
         self._last_snapshot_step = t.step
+        if not self.main:
+            return
         images = t.generate(self.grid_z, self.grid_labels)
         grid = make_grid(images, self.config.grid_size)
         path = self.folder.write_sample_grid(t.step, grid)
@@ -359,6 +407,14 @@ class TrainingRun:
 
     def _save_checkpoint(self, *, with_metric: bool = False) -> None:
         t = self.trainer
+        if self.world.distributed:
+            # Every rank holds the same weights, so every rank reaches the same verdict here and
+            # they roll back together; only rank 0 writes.
+            if not all(torch.isfinite(v).all() for v in t.state_tensors().values() if v.is_floating_point()):
+                self._roll_back({"weights": math.nan})
+                return
+            if not self.main:
+                return
         if self.folder.latest_checkpoint() == t.step and not with_metric:
             return
         tensors = t.state_tensors()

@@ -4,11 +4,17 @@ log, snapshot, checkpoint, roll back and stop.
 
 All randomness of training comes from one torch.Generator on the device, saved in checkpoints,
 so that a resumed run repeats an uninterrupted one step for step on the CPU.
+
+In a distributed run (distributed.py) every rank draws the random numbers of the whole global
+batch and keeps its own slice, and DistributedDataParallel averages the gradients, so N
+processes take the same steps as one process with the same global batch, and a run can resume
+on a different number of processes.
 """
 
 from __future__ import annotations
 
 import copy
+import warnings
 from contextlib import nullcontext
 from typing import Any
 
@@ -17,15 +23,22 @@ import torch.nn.functional as F
 
 from ganstudio.core.config import TrainConfig
 from ganstudio.core.models import Discriminator, Generator
-from ganstudio.core.training.augment import AdaptiveAugment, augment, parse_augments
+from ganstudio.core.training.augment import AdaptiveAugment, BatchRandom, augment, parse_augments
+from ganstudio.core.training.distributed import World
 
 ADA_INTERVAL = 4  # steps between updates of the augmentation strength
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, images: torch.Tensor, labels: torch.Tensor | None, device: torch.device) -> None:
+    def __init__(
+        self, cfg: TrainConfig, images: torch.Tensor, labels: torch.Tensor | None, device: torch.device, world: World | None = None
+    ) -> None:
         self.cfg = cfg
         self.device = device
+        self.world = world or World()
+        if cfg.batch % self.world.size:
+            raise ValueError(f"the batch of {cfg.batch} does not split evenly over {self.world.size} processes")
+        self.share = self.world.share(cfg.batch)  # this rank's slice of every global batch
         self.images = images  # uint8 [N, 3, R, R], on `device` when it fits, else CPU
         self.labels = labels
         torch.manual_seed(cfg.seed)  # weight init only; training draws from self.rng
@@ -35,6 +48,9 @@ class Trainer:
         self.G = Generator(cfg.model).to(device)
         self.D = Discriminator(cfg.model).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        # The training passes go through these: DDP wrappers that average gradients across ranks,
+        # or the networks themselves in a single process. Sampling and EMA use G and D directly.
+        self.G_train, self.D_train = self._parallel(self.G), self._parallel(self.D)
         self.rng = torch.Generator(device=device).manual_seed(cfg.seed)
         self.data_rng = torch.Generator().manual_seed(cfg.seed + 1)
         self.g_lr, self.d_lr = cfg.g_lr, cfg.d_lr
@@ -52,6 +68,17 @@ class Trainer:
         self._autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else nullcontext
         self._stats = self._zero_stats()
 
+    def _parallel(self, net: torch.nn.Module) -> torch.nn.Module:
+        if not self.world.distributed:
+            return net
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        # Buffers (G's running w_avg) are averaged after each step instead of copied from rank 0.
+        with warnings.catch_warnings():  # torch 2.13 renames the option; the old name works on every version we accept
+            warnings.simplefilter("ignore", FutureWarning)
+            return DistributedDataParallel(net, device_ids=ids, broadcast_buffers=False, gradient_as_bucket_view=True)
+
     def _adam(self, net: torch.nn.Module, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(net.parameters(), lr=lr, betas=tuple(self.cfg.betas), eps=1e-8)
 
@@ -61,32 +88,46 @@ class Trainer:
 
     # ---- one step -------------------------------------------------------------------------
 
-    def _sample_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _sample_batch(self) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """This rank's reals and labels, and the labels of the whole global batch."""
         # Indices come from a CPU generator whether the dataset sits on the GPU or not.
-        idx = torch.randint(0, self.images.shape[0], (self.cfg.batch,), generator=self.data_rng)
+        idx = torch.randint(0, self.images.shape[0], (self.cfg.batch,), generator=self.data_rng)[self.share]
         real = self.images[idx.to(self.images.device)].to(self.device, non_blocking=True).float().div_(127.5).sub_(1.0)
-        labels = self.labels[idx.to(self.labels.device)].to(self.device) if self.labels is not None else None
-        return real, labels
+        if self.labels is None:
+            return real, None, None
+        all_labels = self.labels[idx.to(self.labels.device)].to(self.device)
+        return real, all_labels[self.share], all_labels
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
-        return augment(x, self.augments, self.ada.p, self.rng)
+        n, size = x.shape[0], self.world.size
+        if size == 1:
+            return augment(x, self.augments, self.ada.p, self.rng)
+        # x is this rank's slice of a batch of n * size: the draws of the whole batch, our part kept.
+        r = BatchRandom(self.rng, n * size, slice(self.world.rank * n, (self.world.rank + 1) * n))
+        return augment(x, self.augments, self.ada.p, random=r)
 
     def train_step(self) -> None:
         """One D update and one G update on a batch; G's fakes are made once and reused."""
         cfg = self.cfg
-        real, labels = self._sample_batch()
-        fake_labels = labels[torch.randperm(labels.shape[0], device=self.device, generator=self.rng)] if labels is not None else None
-        z = torch.randn(cfg.batch, cfg.model.latent_dim, device=self.device, generator=self.rng)
+        real, labels, all_labels = self._sample_batch()
+        fake_labels = None
+        if all_labels is not None:
+            fake_labels = all_labels[torch.randperm(all_labels.shape[0], device=self.device, generator=self.rng)][self.share]
+        z = torch.randn(cfg.batch, cfg.model.latent_dim, device=self.device, generator=self.rng)[self.share]
         if self.accumulation > 1:
             d_loss, g_loss, real_logits, fake_logits = self._step_in_passes(real, labels, z, fake_labels)
         else:
             d_loss, g_loss, real_logits, fake_logits = self._step_in_one_pass(real, labels, z, fake_labels)
 
+        if self.world.distributed:
+            self.world.mean_(self.G.mapping.w_avg)  # each rank moved it towards its own slice's mean
         self._update_ema()
         self.ada.accumulate(real_logits)
         self.step += 1
         self.images_seen += cfg.batch
         if self.step % ADA_INTERVAL == 0:
+            if self.world.distributed:
+                self.ada.combine(self.world.sum_, self.device)
             self.ada.update(cfg.batch * ADA_INTERVAL)
 
         s = self._stats
@@ -98,11 +139,11 @@ class Trainer:
 
     def _step_in_one_pass(self, real, labels, z, fake_labels):  # noqa: ANN001, ANN202 - tensors
         with self._autocast():
-            fake = self.G(z, fake_labels, update_w_avg=True)
+            fake = self.G_train(z, fake_labels, update_w_avg=True)
             # D step: push D(real) up and D(fake) down.
             self.D.requires_grad_(True)
-            real_logits = self.D(self._augment(real), labels).float()
-            fake_logits = self.D(self._augment(fake.detach()), fake_labels).float()
+            real_logits = self.D_train(self._augment(real), labels).float()
+            fake_logits = self.D_train(self._augment(fake.detach()), fake_labels).float()
             d_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
@@ -111,7 +152,8 @@ class Trainer:
         if self.cfg.r1_gamma > 0 and self.step % self.cfg.r1_interval == 0:
             self._r1_step(real, labels)
 
-        # G step against the updated D, through the same fakes (as the DCGAN example does).
+        # G step against the updated D, through the same fakes (as the DCGAN example does). D is
+        # frozen here, so it is called directly: only G's gradients are averaged across ranks.
         self.D.requires_grad_(False)
         with self._autocast():
             g_logits = self.D(self._augment(fake), fake_labels).float()
@@ -137,8 +179,8 @@ class Trainer:
             with self._autocast():
                 with torch.no_grad():
                     fake = self.G(zz, flab, update_w_avg=True)
-                rl = self.D(self._augment(r), lab).float()
-                fl = self.D(self._augment(fake), flab).float()
+                rl = self.D_train(self._augment(r), lab).float()
+                fl = self.D_train(self._augment(fake), flab).float()
                 loss = (F.softplus(-rl).mean() + F.softplus(fl).mean()) / n
             loss.backward()
             d_loss = d_loss + loss.detach()
@@ -154,7 +196,7 @@ class Trainer:
         g_loss = 0.0
         for zz, flab in zip(passes(z), passes(fake_labels)):
             with self._autocast():
-                loss = F.softplus(-self.D(self._augment(self.G(zz, flab)), flab).float()).mean() / n
+                loss = F.softplus(-self.D(self._augment(self.G_train(zz, flab)), flab).float()).mean() / n
             loss.backward()
             g_loss = g_loss + loss.detach()
         self.opt_g.step()
@@ -167,10 +209,12 @@ class Trainer:
         total = 0.0
         for r, lab in zip(real.chunk(n), labels.chunk(n) if labels is not None else [None] * n):
             r = r.detach().requires_grad_(True)
-            logits = self.D(self._augment(r), lab)
+            logits = self.D_train(self._augment(r), lab)
             (grad,) = torch.autograd.grad(logits.sum(), r, create_graph=True)
             penalty = grad.square().sum(dim=(1, 2, 3)).mean() / n
-            (penalty * (self.cfg.r1_gamma / 2 * self.cfg.r1_interval)).backward()
+            # D's last bias has no say in the gradient w.r.t. the input; the zero term gives it a
+            # (zero) gradient, which DDP needs from every parameter to finish its reduction.
+            (penalty * (self.cfg.r1_gamma / 2 * self.cfg.r1_interval) + 0.0 * logits.sum()).backward()
             total = total + penalty.detach()
         self.opt_d.step()
         self._stats["r1"] += total
@@ -190,7 +234,10 @@ class Trainer:
 
     def read_stats(self) -> dict[str, float]:
         """Means since the last call. Reads tensors back to the host: a sync point, call sparingly."""
-        s = {k: float(v) for k, v in self._stats.items()}
+        keys = list(self._stats)
+        # Summed over ranks, counts included, so the means are the global batch's.
+        totals = self.world.sum_(torch.stack([self._stats[k] for k in keys]))
+        s = dict(zip(keys, totals.tolist()))
         self._stats = self._zero_stats()
         n = max(s["n"], 1.0)
         out = {"g": s["g"] / n, "d": s["d"] / n, "d_real": s["d_real"] / n, "d_fake": s["d_fake"] / n}
