@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -30,9 +31,16 @@ from ganstudio.app.explore.render import FOCUS, Rendered, RenderWorker
 from ganstudio.app.explore.seed_grid import SeedGrid
 from ganstudio.app.explore.variations import COUNT as VARIATIONS
 from ganstudio.app.explore.variations import VariationsPanel
-from ganstudio.app.settings import Settings
 from ganstudio.errors import GanStudioError
 from ganstudio.infer.recipe import Recipe, variation_offsets
+
+
+class ExploreSettings(Protocol):
+    """What the page remembers (ganstudio.app.settings.Settings has these). A protocol, not an
+    import: Settings' module also serves the training pages, which the Player does not ship."""
+
+    last_model: Path | None
+    explore_psi: float
 
 
 class ImageFileError(AppError):
@@ -57,7 +65,7 @@ class ExplorePage(QWidget):
     status_message = Signal(str)
     model_opened = Signal(Path)
 
-    def __init__(self, settings: Settings | None = None, parent: QWidget | None = None, device: str = "auto") -> None:
+    def __init__(self, settings: ExploreSettings | None = None, parent: QWidget | None = None, device: str = "auto") -> None:
         super().__init__(parent)
         self.settings = settings
         self.worker = RenderWorker(device)
@@ -389,16 +397,21 @@ class ExplorePage(QWidget):
         self.grid.select_seed(seed)
         self._set_recipe(Recipe(seed, self.controls.psi, self.controls.class_index))
 
-    def show_recipe(self, recipe: Recipe) -> None:
-        """Enlarge an image from its recipe (a favourite, a reopened PNG): controls follow it."""
+    def show_recipe(self, recipe: Recipe) -> Recipe:
+        """Enlarge an image from its recipe (a favourite, a reopened PNG): controls follow it. Returns
+        the recipe as shown: with an exact stored offset, its sliders are re-anchored where they
+        could go (±3), so that moving one later moves from there, without a jump."""
         psi_or_class_changed = (recipe.psi, recipe.class_index) != (self.controls.psi, self.controls.class_index)
         self.controls.set_psi(recipe.psi)
         self.controls.set_class(recipe.class_index)
         self.controls.set_amounts(recipe.amounts)
+        if recipe.base is not None:
+            recipe = dataclasses.replace(recipe, amounts=self.controls.amounts(), anchor=self.controls.amounts())
         self.grid.select_seed(recipe.seed)
         self._set_recipe(recipe)
         if psi_or_class_changed:
             self.grid.refresh()
+        return recipe
 
     def _psi_changed(self, psi: float) -> None:
         if self.recipe is not None:
@@ -495,7 +508,7 @@ class ExplorePage(QWidget):
         except GanStudioError as e:
             self.error.emit(ImageFileError(str(e)[:1].upper() + str(e)[1:], todo))
             return None
-        self.show_recipe(recipe)
+        recipe = self.show_recipe(recipe)
         other = f" (it was made with {stored.model})" if stored.model != self.model.info.name else ""
         self.status_message.emit(f"Reopened {path.name}: seed {recipe.seed}{other}")
         return recipe
