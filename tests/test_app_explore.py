@@ -412,3 +412,29 @@ def test_every_control_has_a_tooltip(make_page, exported_conditional_model):
             inner = isinstance(widget.parentWidget(), (QTabBar, QAbstractSpinBox, QComboBox))  # Qt's own parts
             if widget.isVisibleTo(page) and not inner:
                 assert widget.toolTip(), f"{type(widget).__name__} {getattr(widget, 'text', lambda: '')()!r} has no tooltip"
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None, True and False are immortal from Python 3.12")
+def test_thousands_of_slider_moves_do_not_run_none_out_of_references():
+    """PySide6 6.12 on Python 3.11 drops a reference to None per void Qt call and to True per emit
+    (ganstudio.app.immortal): without the pin, this aborts with 'deallocating None'."""
+    script = textwrap.dedent(
+        """
+        import os, sys
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from ganstudio.app import create_application
+        from PySide6.QtWidgets import QSlider
+        app = create_application([])
+        slider = QSlider()
+        moves = []
+        slider.valueChanged.connect(moves.append)
+        for i in range(30000):
+            slider.setValue(i % 90)
+            slider.update()
+            slider.valueChanged.emit(1)
+        print(len(moves))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert int(result.stdout.strip().splitlines()[-1]) >= 30000

@@ -9,6 +9,10 @@ import os
 import sys
 from typing import Sequence
 
+from ganstudio.app import immortal
+
+immortal.pin()  # before any Qt call: PySide6 6.12 drops references to None/True/False on Python 3.11
+
 __all__ = ["create_application", "run_app"]
 
 
