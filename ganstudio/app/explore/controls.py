@@ -105,6 +105,7 @@ class Controls(QWidget):
             slider = _slider(int(-AMOUNT_RANGE * AMOUNT_STEPS), int(AMOUNT_RANGE * AMOUNT_STEPS), 0,
                              f"Move the image along direction {k + 1}, in standard deviations of the model's styles\n"
                              "(±3). Several directions add up. Double-click the number on the right to reset it.")
+            slider.setProperty("bipolar", True)  # 0 is the middle: no filled part (see studio.qss)
             value = QLabel("0.00")
             value.setMinimumWidth(40)
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

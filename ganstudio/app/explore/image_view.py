@@ -18,11 +18,11 @@ def to_pixmap(image: np.ndarray) -> QPixmap:
     return QPixmap.fromImage(grid_to_qimage(image))
 
 
-def target_rect(area: QRect, width: int, height: int) -> QRect:
+def target_rect(area: QRect, width: int, height: int, whole: bool = True) -> QRect:
     """The largest rectangle of the image's shape in `area`, a whole multiple of its size when it
     is enlarged (so every pixel becomes a square of the same size), centred."""
     scale = min(area.width() / max(1, width), area.height() / max(1, height))
-    if scale >= 1:
+    if scale >= 1 and whole:
         scale = int(scale)
     w, h = max(1, int(width * scale)), max(1, int(height * scale))
     return QRect(area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2, w, h)
@@ -35,8 +35,9 @@ class ImageView(QWidget):
     painted = Signal(int, float)
     clicked = Signal()
 
-    def __init__(self, placeholder: str = "", minimum: int = 64, parent: QWidget | None = None) -> None:
+    def __init__(self, placeholder: str = "", minimum: int = 64, parent: QWidget | None = None, whole: bool = True) -> None:
         super().__init__(parent)
+        self._whole = whole  # enlarge by whole numbers only (square pixels); False for strips
         self._pixmap = QPixmap()
         self._seq = 0
         self._shown_seq = -1
@@ -71,7 +72,7 @@ class ImageView(QWidget):
             painter.drawText(self.rect().adjusted(8, 8, -8, -8), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                              self._placeholder)
             return
-        rect = target_rect(self.rect(), self._pixmap.width(), self._pixmap.height())
+        rect = target_rect(self.rect(), self._pixmap.width(), self._pixmap.height(), self._whole)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, rect.width() < self._pixmap.width())
         painter.drawPixmap(rect, self._pixmap)
         painter.end()

@@ -100,7 +100,7 @@ class InterpolationPanel(QWidget):
         self.source = QLabel("Pick two or more favourites, or start a random walk.")
         self.source.setProperty("role", "muted")
         self.source.setWordWrap(True)
-        self.strip = ImageView("The strip between the images appears here.", 40)
+        self.strip = ImageView("The strip between the images appears here.", 40, whole=False)
         self.strip.setToolTip(f"{PREVIEW} evenly spaced images along the path.")
         self.export_button = QPushButton("Export GIF/MP4…")
         self.export_button.setProperty("primary", True)

@@ -171,7 +171,7 @@ class ExplorePage(QWidget):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([380, 520, 400])
+        self.splitter.setSizes([450, 520, 400])  # four thumbnails a row: a page is a 4x4 grid
         self.splitter.setChildrenCollapsible(False)
 
         self.favourites = FavouritesStrip()
