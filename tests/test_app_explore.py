@@ -438,3 +438,10 @@ def test_thousands_of_slider_moves_do_not_run_none_out_of_references():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-500:]
     assert int(result.stdout.strip().splitlines()[-1]) >= 30000
+
+
+def test_ganstudio_explore_names_a_missing_model(tmp_path, capsys):
+    from ganstudio.cli import main
+
+    assert main(["explore", str(tmp_path / "nothing.onnx")]) == 1
+    assert "nothing.onnx: no such model file" in capsys.readouterr().err

@@ -537,6 +537,7 @@ class ExplorePage(QWidget):
         p = self.interpolation
         spec = between(source, self.model.info, p.space, p.loop) if kind == "between" else walk(source, self.model.info, p.space)
         p.set_spec(spec)
+        p.loop_box.setEnabled(kind == "between")  # a random walk always loops
         self.tabs.setCurrentWidget(p)
         self._render_strip()
 
