@@ -80,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", metavar="FILE.onnx", help="where to write it (default: RUN/export/<run>-<kimg>kimg.onnx)")
     export.set_defaults(func=_cmd_export)
     add_commands(sub)
+    explore = sub.add_parser(
+        "explore",
+        help="open the app on the Explore page with an exported generator",
+        description="Open the GAN Studio window on the Explore page with MODEL.onnx: seed grid, direction "
+        "sliders, variations, interpolations, favourites. Needs a display; no torch.",
+    )
+    explore.add_argument("model", metavar="MODEL.onnx")
+    explore.set_defaults(func=_cmd_explore)
     return parser
 
 
@@ -265,18 +273,32 @@ def _drive(run, *, export: bool = False) -> int:  # noqa: ANN001 - TrainingRun, 
     return 0
 
 
-def _open_app(parser: argparse.ArgumentParser) -> int:
-    """No command: the desktop app, unless there is no screen to show it on."""
-    headless = sys.platform.startswith("linux") and not (
+def _headless() -> bool:
+    return sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
     )
-    if headless:
+
+
+def _open_app(parser: argparse.ArgumentParser) -> int:
+    """No command: the desktop app, unless there is no screen to show it on."""
+    if _headless():
         parser.print_help()
         print("\nerror: no display to open the app on (DISPLAY is not set); use a command above", file=sys.stderr)
         return 1
     from ganstudio.app import run_app
 
     return run_app(sys.argv[:1])
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    model = Path(args.model)
+    if not model.is_file():
+        raise GanStudioError(f"{model}: no such model file")
+    if _headless():
+        raise GanStudioError("no display to open the app on (DISPLAY is not set); `ganstudio generate` works without one")
+    from ganstudio.app import run_app
+
+    return run_app(sys.argv[:1], explore=model)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,8 +5,13 @@ loaded by the worker thread (or a background task) when it is needed."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Sequence
+
+from ganstudio.app import immortal
+
+immortal.pin()  # before any Qt call: PySide6 6.12 drops references to None/True/False on Python 3.11
 
 __all__ = ["create_application", "run_app"]
 
@@ -31,12 +36,14 @@ def create_application(argv: Sequence[str] | None = None):  # noqa: ANN201 - QAp
     return app
 
 
-def run_app(argv: Sequence[str] | None = None) -> int:
-    """Open the app and run its event loop; returns the exit code."""
+def run_app(argv: Sequence[str] | None = None, explore: str | os.PathLike | None = None) -> int:
+    """Open the app and run its event loop; returns the exit code. With `explore`, it opens on the
+    Explore page with that exported generator (.onnx)."""
     from PySide6.QtGui import QGuiApplication
 
     from ganstudio.app import dialogs, tasks
     from ganstudio.app.errors import describe
+    from ganstudio.app.explore.render import stop_all
     from ganstudio.app.main_window import MainWindow
     from ganstudio.app.settings import Settings
     from ganstudio.app.theme import apply_theme
@@ -54,7 +61,12 @@ def run_app(argv: Sequence[str] | None = None) -> int:
 
     sys.excepthook = excepthook
     app.aboutToQuit.connect(tasks.wait_for_all)
+    app.aboutToQuit.connect(stop_all)
     window.show()
+    if explore is not None:
+        from pathlib import Path
+
+        window.explore_model(Path(explore))
     code = app.exec()
     if window.train_page.session is not None:  # last resort: never leave a training thread running
         window.train_page.session.stop()

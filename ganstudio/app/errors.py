@@ -7,9 +7,9 @@ disk, a CUDA failure, a bug) are described here so the dialog never shows a bare
 from __future__ import annotations
 
 import errno
+import sys
 import traceback
 
-from ganstudio.core.errors import CheckpointError, DataError, ExportError, TrainingError
 from ganstudio.errors import GanStudioError
 
 KEEPS_RUN = "The run folder keeps its last good checkpoint, so nothing learned before it is lost."
@@ -67,6 +67,10 @@ def _disk_full(exc: BaseException) -> OSError | None:
     return None
 
 
+class _Never(Exception):
+    """Stands for the core's error classes when the core is not loaded: nothing is an instance."""
+
+
 FREE_SPACE = "Free some space (old runs in the runs folder are a good place to start), then resume. "
 
 
@@ -87,6 +91,12 @@ def describe(exc: BaseException, *, doing: str = "training") -> AppError:
             "Choose a folder you own (Advanced, Runs folder), or change the folder's permissions.",
             details,
         )
+    # The core's errors, looked up only if the core is loaded (an instance cannot exist otherwise):
+    # the Explore page and the torch-free Player use this module without ganstudio.core.
+    core = sys.modules.get("ganstudio.core.errors")
+    DataError, CheckpointError, TrainingError, ExportError = (  # noqa: N806
+        (core.DataError, core.CheckpointError, core.TrainingError, core.ExportError) if core else (_Never,) * 4
+    )
     if isinstance(exc, DataError):
         return FolderError(
             _capitalised(str(exc)),

@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QStackedWidget
 
 from ganstudio import __version__
 from ganstudio.app import dialogs
 from ganstudio.app.errors import AppError, FolderError, describe
+from ganstudio.app.explore import ExplorePage
+from ganstudio.app.explore.page import dropped_path
 from ganstudio.app.export import describe_result, start_export
 from ganstudio.app.folder_scan import FolderSummary
 from ganstudio.app.heavy import load_core
@@ -33,6 +35,13 @@ SHORTCUTS_HELP = """<table>
 <tr><td>Ctrl+Shift+N</td><td>Snapshot now</td></tr><tr><td>Ctrl+E</td><td>Export to ONNX</td></tr>
 <tr><td>Ctrl+Shift+S</td><td>Save the timeline as GIF/MP4</td></tr><tr><td>Ctrl+= / Ctrl+- / Ctrl+0 / Ctrl+1</td><td>Zoom in / out / fit / 1:1</td></tr>
 <tr><td>Ctrl+L</td><td>Follow the live grid</td></tr><tr><td>Alt+Home</td><td>Start page</td></tr><tr><td>F11</td><td>Full screen</td></tr>
+<tr><td colspan="2"><b>Explore</b></td></tr>
+<tr><td>Ctrl+Shift+O</td><td>Explore a model (.onnx); or drop one on the window</td></tr><tr><td>Alt+X</td><td>Explore page</td></tr>
+<tr><td>Ctrl+K</td><td>Keep the enlarged image</td></tr><tr><td>Ctrl+S</td><td>Save it as PNG</td></tr>
+<tr><td>Ctrl+Shift+I</td><td>Reopen a saved PNG</td></tr><tr><td>Ctrl+R</td><td>Reset the direction sliders</td></tr>
+<tr><td>Ctrl+M</td><td>More seeds</td></tr><tr><td>N</td><td>New ring of variations</td></tr>
+<tr><td>Ctrl+Shift+E</td><td>Export the interpolation as GIF/MP4</td></tr><tr><td>Ctrl+Shift+M</td><td>Make a dataset</td></tr>
+<tr><td>Esc</td><td>Cancel the running job</td></tr>
 </table>"""
 
 
@@ -54,9 +63,13 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.start_page = StartPage()
         self.train_page = TrainPage()
+        self.explore_page = ExplorePage(self.settings)
+        self._before_explore = self.start_page
         self.pages = QStackedWidget()
         self.pages.addWidget(self.start_page)
         self.pages.addWidget(self.train_page)
+        self.pages.addWidget(self.explore_page)
+        self.setAcceptDrops(True)
         self.setCentralWidget(self.pages)
         self._connect_pages()
         self._build_actions()
@@ -84,6 +97,12 @@ class MainWindow(QMainWindow):
         t.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         t.export_requested.connect(self.export_run)
         t.state_changed.connect(self._update_actions)
+        t.explore_requested.connect(self.explore_model)
+        e = self.explore_page
+        e.back_requested.connect(lambda: self.pages.setCurrentWidget(self._before_explore))
+        e.error.connect(self.show_error)
+        e.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        e.model_opened.connect(lambda path: self.setWindowTitle(f"GAN Studio — {path.name}"))
 
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:  # noqa: ANN001
         action = QAction(text, self)
@@ -102,6 +121,8 @@ class MainWindow(QMainWindow):
         self._action(file, "&New run from a folder…", self.new_run, QKeySequence.StandardKey.New, "Choose a folder of pictures to train on")
         self._action(file, "&Open run folder…", self.open_run_dialog, QKeySequence.StandardKey.Open, "Open a run folder made by GAN Studio")
         self._action(file, "Try the &demo data", self.start_demo, QKeySequence("Ctrl+Shift+D"), "Train on the built-in shapes")
+        self._action(file, "E&xplore a model…", self.explore_model_dialog, QKeySequence("Ctrl+Shift+O"),
+                     "Open an exported generator (.onnx) on the Explore page")
         file.addSeparator()
         self.export_action = self._action(file, "&Export to ONNX…", lambda: t.run_dir and self.export_run(t.run_dir), QKeySequence("Ctrl+E"),
                                           "Write the best generator as an ONNX model")
@@ -120,6 +141,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         self._action(view, "&Start page", self.show_start, QKeySequence("Alt+Home"), "Back to the start page")
         self._action(view, "&Train page", self.show_train, QKeySequence("Alt+End"), "The current run")
+        self._action(view, "E&xplore page", self.show_explore, QKeySequence("Alt+X"), "Explore an exported generator")
         view.addSeparator()
         g = t.grid
         self._action(view, "Zoom &in", g.zoom_in, [QKeySequence.StandardKey.ZoomIn, QKeySequence("Ctrl+=")], "Enlarge the grid")
@@ -161,6 +183,35 @@ class MainWindow(QMainWindow):
 
     def show_train(self) -> None:
         self.pages.setCurrentWidget(self.train_page)
+
+    def show_explore(self) -> None:
+        if self.pages.currentWidget() is not self.explore_page:
+            self._before_explore = self.pages.currentWidget()
+        self.pages.setCurrentWidget(self.explore_page)
+
+    def explore_model(self, path: Path) -> None:
+        """Show the Explore page and open `path` there (a message if it is not a generator)."""
+        self.show_explore()
+        self.explore_page.open_model(Path(path))
+
+    def explore_model_dialog(self) -> None:
+        self.show_explore()
+        self.explore_page.choose_model()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        path = dropped_path(event)
+        if path is not None and (path.suffix.lower() == ".onnx" or self.pages.currentWidget() is self.explore_page):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_path(event)
+        if path is None:
+            return
+        event.acceptProposedAction()
+        if path.suffix.lower() == ".onnx":
+            self.explore_model(path)
+        else:
+            self.explore_page.open_dropped(path)
 
     def refresh_runs(self) -> None:
         roots = [self.settings.runs_dir, *self.settings.recent_runs]
@@ -274,6 +325,7 @@ class MainWindow(QMainWindow):
 
     def _export_done(self, result) -> None:  # noqa: ANN001
         self.last_export = result
+        self.train_page.refresh_explore()
         headline, details = describe_result(result)
         self.statusBar().showMessage(headline, 10000)
         dialogs.show_info(self, "Export finished", headline, details)
@@ -352,4 +404,5 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Saving a checkpoint before closing…" if training else "Cancelling the export…")
             return
         self.save_window_state()
+        self.explore_page.shutdown()
         event.accept()

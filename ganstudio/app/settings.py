@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-from ganstudio.app.presets import TrainingChoices
+if TYPE_CHECKING:  # presets import the core's config; the Explore page (and the Player) need neither
+    from ganstudio.app.presets import TrainingChoices
 
 ORGANIZATION = "GAN Studio"
 APPLICATION = "GAN Studio"
@@ -71,11 +72,40 @@ class Settings:
 
     @property
     def choices(self) -> TrainingChoices:
+        from ganstudio.app.presets import TrainingChoices
+
         return TrainingChoices.from_dict(self._get_json("choices", {}))
 
     @choices.setter
     def choices(self, value: TrainingChoices) -> None:
         self._set_json("choices", value.to_dict())
+
+    # ---- explore ---------------------------------------------------------------------------
+
+    @property
+    def last_model(self) -> Path | None:
+        """The generator last opened on the Explore page."""
+        value = self.store.value("explore/last_model")
+        return Path(str(value)) if value else None
+
+    @last_model.setter
+    def last_model(self, path: Path | None) -> None:
+        if path is None:
+            self.store.remove("explore/last_model")
+        else:
+            self.store.setValue("explore/last_model", str(path))
+
+    @property
+    def explore_psi(self) -> float:
+        try:
+            value = float(self.store.value("explore/psi", 1.0))
+        except (TypeError, ValueError):
+            return 1.0
+        return value if 0.0 <= value <= 1.5 else 1.0
+
+    @explore_psi.setter
+    def explore_psi(self, value: float) -> None:
+        self.store.setValue("explore/psi", float(value))
 
     # ---- runs ----------------------------------------------------------------------------
 

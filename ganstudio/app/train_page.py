@@ -45,6 +45,7 @@ class TrainPage(QWidget):
     error = Signal(object)  # AppError for the main window to show
     status_message = Signal(str)
     export_requested = Signal(Path)
+    explore_requested = Signal(Path)  # the run's newest exported model
     state_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -97,6 +98,9 @@ class TrainPage(QWidget):
         self.snapshot_button = _button("Snapshot now", "Make a sample grid from the current weights now (Ctrl+Shift+N).")
         self.snapshot_button.clicked.connect(self.snapshot_now)
         self.export_button.clicked.connect(lambda: self.run_dir and self.export_requested.emit(self.run_dir))
+        self.explore_button = _button("Explore", "Open this run's newest exported model on the Explore page: seeds, direction\n"
+                                      "sliders, variations, interpolations (export it first).")
+        self.explore_button.clicked.connect(lambda: (model := self.exported_model()) and self.explore_requested.emit(model))
         self.warnings = WarningsPanel()
         self.warnings.count_changed.connect(lambda n: self.health_title.setText(f"Health ({n})" if n else "Health"))
         self.health_title = QLabel("Health")
@@ -109,6 +113,7 @@ class TrainPage(QWidget):
         extra = QHBoxLayout()
         extra.addWidget(self.snapshot_button)
         extra.addWidget(self.export_button)
+        extra.addWidget(self.explore_button)
         left.addLayout(extra)
         left.addSpacing(6)
         left.addWidget(self.health_title)
@@ -365,6 +370,16 @@ class TrainPage(QWidget):
 
     # ---- state ------------------------------------------------------------------------
 
+    def exported_model(self) -> Path | None:
+        """The newest .onnx generator in the run's export/ folder, if any."""
+        if self.run_dir is None:
+            return None
+        models = sorted((self.run_dir / "export").glob("*.onnx"), key=lambda p: p.stat().st_mtime)
+        return models[-1] if models else None
+
+    def refresh_explore(self) -> None:
+        self.explore_button.setEnabled(self.exported_model() is not None)
+
     def _set_state(self, state: str) -> None:
         assert state in STATES, state
         self.state = state
@@ -376,6 +391,7 @@ class TrainPage(QWidget):
         self.stop_button.setEnabled(state in ("starting", "running", "paused"))
         self.snapshot_button.setEnabled(state == "running")
         self.export_button.setEnabled(self.has_checkpoint and state != "stopping")
+        self.refresh_explore()
         self.save_timeline_button.setEnabled(len(self.timeline.steps) > 1 and state != "stopping")
         if training:
             self.options.set_mode("locked")

@@ -32,20 +32,30 @@ def interpolation_frames(
     """Frames (uint8 [H, W, 3]) along a path through key latents: slerp in z, or lerp in w.
 
     w is not an input of the graph, but w_offset is: a frame between keys a and b is key a's z
-    with the offset (w_b - w_a) * t, which is exactly lerp(w_a, w_b, t) after truncation."""
+    with the offset (w_b - w_a) * t, which is exactly lerp(w_a, w_b, t) after truncation.
+
+    w_offset is one offset [w_dim] for every frame, or one per key [K, w_dim] (each key as it was
+    edited, with direction sliders or as a variation): then the offsets are lerped along the path too."""
     if space not in ("z", "w"):
         raise ValueError("space must be 'z' or 'w'")
-    base_offset = np.zeros(model.info.w_dim, np.float32) if w_offset is None else np.asarray(w_offset, np.float32)
+    w_dim = model.info.w_dim
+    base_offset = np.zeros(w_dim, np.float32) if w_offset is None else np.asarray(w_offset, np.float32)
+    per_key = base_offset.ndim == 2
+    if per_key and base_offset.shape != (len(keys_z), w_dim):
+        raise ValueError(f"w_offset holds {len(base_offset)} offsets for {len(keys_z)} keys")
     if space == "z":
         zs = latent.path(keys_z, frames, loop=loop, spherical=True)
-        offsets = np.broadcast_to(base_offset, (frames, model.info.w_dim))
+        if per_key:
+            offsets = latent.path(base_offset, frames, loop=loop, spherical=False)
+        else:
+            offsets = np.broadcast_to(base_offset, (frames, w_dim))
     else:
         keys_w = model.w(keys_z, psi=psi, class_index=class_index)
-        ws = latent.path(keys_w, frames, loop=loop, spherical=False)
+        ws = latent.path(keys_w + base_offset if per_key else keys_w, frames, loop=loop, spherical=False)
         # Anchor each frame on the nearest key before it, so every frame is that key's z plus a shift.
         anchors = _anchor_indices(len(keys_z), frames, loop)
         zs = np.asarray(keys_z, np.float32)[anchors]
-        offsets = ws - keys_w[anchors] + base_offset
+        offsets = ws - keys_w[anchors] + (0 if per_key else base_offset)
     for start in range(0, frames, batch_size):
         batch = model.images(
             zs[start : start + batch_size], psi=psi, class_index=class_index, w_offset=offsets[start : start + batch_size]

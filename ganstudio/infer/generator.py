@@ -31,9 +31,9 @@ class Generated:
 class GeneratorModel:
     """A GAN Studio generator .onnx. Truncation, offsets and classes are inputs of the graph itself."""
 
-    def __init__(self, path: str | os.PathLike, device: Device = "auto") -> None:
+    def __init__(self, path: str | os.PathLike, device: Device = "auto", threads: int | None = None) -> None:
         self.path = Path(path)
-        session = open_session(self.path, device)
+        session = open_session(self.path, device, threads)
         self._session = session.ort
         self.device = session.device
         self.device_note = session.note

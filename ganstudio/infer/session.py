@@ -43,18 +43,21 @@ def _onnxruntime():
     return onnxruntime
 
 
-def _options(ort) -> "onnxruntime.SessionOptions":
+def _options(ort, threads: int | None = None) -> "onnxruntime.SessionOptions":
     options = ort.SessionOptions()
     options.log_severity_level = _QUIET
+    if threads is not None:  # e.g. the app's interactive session: a few threads, not one per core
+        options.intra_op_num_threads = max(1, int(threads))
     # All cores, but no spinning threads: the app's GUI thread and PNG writers need the CPU too.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     return options
 
 
-def open_session(path: str | os.PathLike, device: Device = "auto") -> Session:
+def open_session(path: str | os.PathLike, device: Device = "auto", threads: int | None = None) -> Session:
     """Open `path` on `device`: "cuda" when asked or, for "auto", when an NVIDIA driver is present and
-    CUDA really starts; otherwise the CPU, with a note saying why when CUDA was expected."""
+    CUDA really starts; otherwise the CPU, with a note saying why when CUDA was expected. `threads`
+    caps onnxruntime's CPU threads (default: one per core)."""
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r}; choose from {', '.join(DEVICES)}")
     path = Path(path)
@@ -67,12 +70,12 @@ def open_session(path: str | os.PathLike, device: Device = "auto") -> Session:
             note = "this onnxruntime has no CUDA support (install onnxruntime-gpu): running on the CPU"
         elif _cuda_works is not False:
             _preload_cuda_libraries(ort)
-            session = _create(ort, path, ["CUDAExecutionProvider", "CPUExecutionProvider"])
+            session = _create(ort, path, ["CUDAExecutionProvider", "CPUExecutionProvider"], threads)
             if _remember_cuda(session.get_providers()[0] == "CUDAExecutionProvider"):
                 return Session(session, "cuda")
         if note is None:
             note = "CUDA could not start (the CUDA 12/cuDNN 9 libraries are missing or the GPU is busy): running on the CPU"
-    return Session(_create(ort, path, ["CPUExecutionProvider"]), "cpu", note)
+    return Session(_create(ort, path, ["CPUExecutionProvider"], threads), "cpu", note)
 
 
 def _nvidia_driver_present() -> bool:
@@ -98,9 +101,9 @@ def _remember_cuda(works: bool) -> bool:
     return works
 
 
-def _create(ort, path: Path, providers: list[str]) -> "onnxruntime.InferenceSession":
+def _create(ort, path: Path, providers: list[str], threads: int | None = None) -> "onnxruntime.InferenceSession":
     try:
-        return ort.InferenceSession(str(path), _options(ort), providers=providers)
+        return ort.InferenceSession(str(path), _options(ort, threads), providers=providers)
     except Exception as e:  # onnxruntime raises its own untyped errors for every kind of bad file
         reason = _reason(e)
         if "External data path validation failed" in reason:  # onnxruntime refuses to read it; say why plainly
