@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--classes", action="store_true", help="treat subfolders as classes (class-conditional GAN)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     train.add_argument("--no-export", dest="export", action="store_false", help="do not export the generator to ONNX at the end")
+    train.add_argument("--config", metavar="FILE.json",
+                       help="every training setting from a JSON file, shaped as the 'config' of a run's run.json "
+                       "(the app uses this); --device, --kimg and --minutes still apply")
     train.add_argument("--nproc", type=int, default=1, metavar="N",
                        help="train in N processes on this machine with torch.distributed: one per GPU, or each with "
                        "a share of the CPU cores; the batch is split between them (default 1)")
@@ -143,8 +146,25 @@ def _cmd_train(args: argparse.Namespace) -> int:
         minutes=args.minutes,
         device=args.device,
     )
+    if args.config:
+        config = _config_file(args)
     out = Path(args.out) if args.out else _unique_run_dir(name)
     return _drive(TrainingRun.new(out, config, args.folder), export=args.export)
+
+
+def _config_file(args: argparse.Namespace):  # noqa: ANN202 - TrainConfig, imported lazily
+    import json
+
+    from ganstudio.core.config import TrainConfig
+
+    try:
+        config = TrainConfig.from_dict(json.loads(Path(args.config).read_text()))
+    except OSError as e:
+        raise UsageError(f"cannot read --config {args.config}: {e.strerror or e}") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise UsageError(f"--config {args.config} is not a training configuration: {e}") from None
+    budget = {"kimg": args.kimg, "minutes": args.minutes} if args.kimg is not None or args.minutes is not None else {}
+    return config.replace(device=args.device if args.device != "auto" else config.device, **budget)
 
 
 def _launch_workers(args: argparse.Namespace) -> int:
@@ -160,9 +180,12 @@ def _launch_workers(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     if device.type == "cuda" and args.nproc > torch.cuda.device_count():
         raise UsageError(f"--nproc {args.nproc} needs {args.nproc} GPUs; this machine has {torch.cuda.device_count()}")
-    if args.batch % args.nproc:
-        raise UsageError(f"--batch {args.batch} does not split evenly over {args.nproc} processes: choose a multiple of {args.nproc}")
+    batch = _config_file(args).batch if args.config else args.batch  # a config file is checked here once
+    if batch % args.nproc:
+        raise UsageError(f"a batch of {batch} does not split evenly over {args.nproc} processes: choose a multiple of {args.nproc}")
     forwarded = ["train", "--batch", str(args.batch), "--seed", str(args.seed), "--device", args.device]
+    if args.config:
+        forwarded += ["--config", str(Path(args.config).resolve())]
     if args.kimg is not None:
         forwarded += ["--kimg", str(args.kimg)]
     if args.minutes is not None:

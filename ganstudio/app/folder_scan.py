@@ -29,6 +29,7 @@ class FolderSummary:
     suggested_resolution: int
     device_type: str  # "cpu" or "cuda": what "auto" resolves to here
     class_names: tuple[str, ...]  # subfolders holding images (classes, if the user wants them)
+    gpu_count: int = 0  # GPUs that can train together ("All GPUs" is offered from 2)
 
     @property
     def name(self) -> str:
@@ -68,5 +69,14 @@ def summarise_folder(folder: str | Path, report: Callable[[object], None] | None
         skipped=tuple(skipped),
         suggested_resolution=suggest_resolution(scan, device_type=device.type),
         device_type=device.type,
+        gpu_count=_gpus_that_can_train_together(device),
         class_names=tuple(subfolders) if len(subfolders) >= 2 else (),
     )
+
+
+def _gpus_that_can_train_together(device) -> int:  # noqa: ANN001 - torch.device, imported lazily
+    import torch
+
+    from ganstudio.app.process_session import multi_gpu_supported
+
+    return torch.cuda.device_count() if device.type == "cuda" and multi_gpu_supported() else 0

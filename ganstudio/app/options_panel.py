@@ -16,7 +16,7 @@ from ganstudio.app.presets import (
 )
 from ganstudio.core.config import RESOLUTIONS
 
-DEVICE_NAMES = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}
+DEVICE_NAMES = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)", "gpus": "All {n} GPUs"}
 
 
 class OptionsPanel(QWidget):
@@ -24,7 +24,7 @@ class OptionsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._suggested, self._device_type, self._class_count = 64, "cpu", 0
+        self._suggested, self._device_type, self._class_count, self._gpu_count = 64, "cpu", 0, 0
         self._done_kimg = 0.0  # already trained (a resumed run): "kimg in total" estimates the rest
         self._updating = False
         self._mode = "new"
@@ -126,9 +126,11 @@ class OptionsPanel(QWidget):
         self.seed.setToolTip("Random seed: the same seed, settings and images train the same way on a CPU.")
         self.device = QComboBox()
         for d in DEVICES:
-            self.device.addItem(DEVICE_NAMES[d], d)
+            if d != "gpus":  # offered only where there are several (set_context)
+                self.device.addItem(DEVICE_NAMES[d], d)
         self.device.setToolTip("Where training runs. Automatic uses an NVIDIA GPU when PyTorch can use one,\n"
-                               "otherwise the CPU. A run can be resumed on another device.")
+                               "otherwise the CPU. With several GPUs, 'All GPUs' trains on every one of them\n"
+                               "(one process each, the batch split between them). A run can be resumed on another device.")
         self.classes = QCheckBox("Subfolders are classes")
         self.classes.setToolTip("Learn each subfolder as its own class, so you can ask the model for a class later.\n"
                                 "Needs at least two subfolders of images.")
@@ -177,9 +179,17 @@ class OptionsPanel(QWidget):
     def device_type(self) -> str:
         return self._device_type
 
-    def set_context(self, suggested_resolution: int, device_type: str, class_count: int = 0) -> None:
-        """What the data and machine suggest: used by Automatic resolution and the estimate."""
+    def set_context(self, suggested_resolution: int, device_type: str, class_count: int = 0, gpu_count: int | None = None) -> None:
+        """What the data and machine suggest: used by Automatic resolution and the estimate. With
+        several GPUs (and an OS where they can train together) "All N GPUs" is offered."""
         self._suggested, self._device_type, self._class_count = suggested_resolution, device_type, class_count
+        if gpu_count is not None:
+            self._gpu_count = gpu_count
+            index = self.device.findData("gpus")
+            if gpu_count > 1 and index < 0:
+                self.device.addItem(DEVICE_NAMES["gpus"].format(n=gpu_count), "gpus")
+            elif gpu_count <= 1 and index >= 0:
+                self.device.removeItem(index)
         self.resolution.setItemText(0, f"Automatic ({resolve_resolution(dataclasses.replace(self.choices(), resolution=None), suggested_resolution, device_type)} px)")
         self._apply_mode()
         self._refresh()
@@ -210,6 +220,10 @@ class OptionsPanel(QWidget):
         finally:
             self._updating = False
         self.set_context(self._suggested, self._device_type, self._class_count)
+
+    @property
+    def gpu_count(self) -> int:
+        return self._gpu_count
 
     def choices(self) -> TrainingChoices:
         checked = [k for k, b in self.preset_buttons.items() if b.isChecked()]

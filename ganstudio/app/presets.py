@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from ganstudio.core.config import RESOLUTIONS, ModelConfig, TrainConfig
 
 AUGMENTATIONS = ("color", "translation", "cutout")
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda", "gpus")  # "gpus": every GPU here, one process each
 # Images per second of the default model, batch 16, on a 2-core CPU: 32 and 64 px measured with
 # `ganstudio train` on the demo data (75-100 and ~60 img/s), larger sizes extrapolated. A GPU is
 # assumed ten times faster. Only used for the estimates shown next to the settings.
@@ -146,7 +146,7 @@ def build_config(choices: TrainingChoices, *, suggested_resolution: int, device_
         seed=choices.seed,
         kimg=None if by_minutes else choices.length,
         minutes=choices.length if by_minutes else None,
-        device=choices.device,
+        device="cuda" if choices.device == "gpus" else choices.device,
         snapshot_kimg=snapshot,
         checkpoint_kimg=checkpoint,
         metric_images=preset.metric_images,

@@ -18,6 +18,7 @@ from ganstudio.app.folder_scan import FolderSummary
 from ganstudio.app.grid_view import GridView, grid_to_qimage
 from ganstudio.app.options_panel import OptionsPanel
 from ganstudio.app.presets import TrainingChoices, build_config
+from ganstudio.app.process_session import ProcessTrainingSession
 from ganstudio.app.progress_strip import ProgressStrip
 from ganstudio.app.runs import read_history, read_run
 from ganstudio.app.tasks import BackgroundTask
@@ -182,7 +183,7 @@ class TrainPage(QWidget):
         self.title.setText(run_dir.name)
         if summary:
             self.subtitle.setText(f"{summary.count} pictures from {summary.root}")
-            self.options.set_context(summary.suggested_resolution, summary.device_type, len(summary.class_names))
+            self.options.set_context(summary.suggested_resolution, summary.device_type, len(summary.class_names), summary.gpu_count)
         else:
             self.subtitle.setText("Built-in demo shapes")
             self.options.set_context(64, device_type, 0)
@@ -232,7 +233,10 @@ class TrainPage(QWidget):
             device_type = self.summary.device_type if self.summary else self.options.device_type
             classes = len(self.summary.class_names) if self.summary else 0
             config = build_config(choices, suggested_resolution=suggested, device_type=device_type, num_classes=classes)
-            self.start_job(TrainingJob.new(self.options.chosen_run_dir(), config, self.data))
+            nproc = self.options.gpu_count if choices.device == "gpus" else 1
+            if config.batch % nproc:  # each GPU takes an equal share of the batch
+                config = config.replace(batch=-(-config.batch // nproc) * nproc)
+            self.start_job(TrainingJob.new(self.options.chosen_run_dir(), config, self.data, nproc))
         elif self.state == "idle" and self.run_dir is not None:
             choices = self.options.choices()
             self.start_job(TrainingJob.resume(self.run_dir, (choices.length_unit, choices.length), choices.device))
@@ -247,7 +251,7 @@ class TrainPage(QWidget):
         self.target_kimg = job.config.kimg if job.config else (job.length[1] if job.length and job.length[0] == "kimg" else None)
         if not job.resuming:
             self._reset_views()
-        session = TrainingSession(job)
+        session = ProcessTrainingSession(job) if job.nproc > 1 else TrainingSession(job)
         w = session  # its signals arrive on the GUI thread
         w.preparing.connect(self.progress.preparing)
         w.started.connect(self._on_started)
@@ -267,7 +271,7 @@ class TrainPage(QWidget):
         return session
 
     def toggle_pause(self) -> None:
-        if self.session is None:
+        if self.session is None or not self.session.supports_pause:
             return
         if self.state == "paused":
             self.session.resume()
@@ -387,7 +391,8 @@ class TrainPage(QWidget):
         self.start_button.setText("Resume training" if state == "idle" else "Start training")
         self.start_button.setEnabled(state == "setup" or (state == "idle" and self.has_checkpoint))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
-        self.pause_button.setEnabled(state in ("starting", "running", "paused"))
+        can_pause = self.session is None or self.session.supports_pause
+        self.pause_button.setEnabled(state in ("starting", "running", "paused") and can_pause)
         self.stop_button.setEnabled(state in ("starting", "running", "paused"))
         self.snapshot_button.setEnabled(state == "running")
         self.export_button.setEnabled(self.has_checkpoint and state != "stopping")

@@ -32,14 +32,15 @@ class TrainingJob:
     data: Path | None = None
     length: tuple[str, float] | None = None  # resume only: ("minutes", M) more, or ("kimg", K) in total
     device: str | None = None  # resume only: None keeps the run's device
+    nproc: int = 1  # > 1: one process per GPU, launched as `ganstudio train --nproc` (process_session.py)
 
     @classmethod
-    def new(cls, run_dir: Path, config: TrainConfig, data: Path | None) -> "TrainingJob":
-        return cls(Path(run_dir), config, Path(data) if data else None)
+    def new(cls, run_dir: Path, config: TrainConfig, data: Path | None, nproc: int = 1) -> "TrainingJob":
+        return cls(Path(run_dir), config, Path(data) if data else None, nproc=nproc)
 
     @classmethod
-    def resume(cls, run_dir: Path, length: tuple[str, float] | None = None, device: str | None = None) -> "TrainingJob":
-        return cls(Path(run_dir), None, None, length, device)
+    def resume(cls, run_dir: Path, length: tuple[str, float] | None = None, device: str | None = None, nproc: int = 1) -> "TrainingJob":
+        return cls(Path(run_dir), None, None, length, device, nproc)
 
     @property
     def resuming(self) -> bool:
@@ -168,6 +169,8 @@ class TrainingWorker(QObject):
 
 
 class TrainingSession(QObject):
+    supports_pause = True
+
     """The GUI thread's handle on one training thread. Its signals mirror the worker's and are
     emitted on the GUI thread (signal-to-signal queued connections), so any slot, a lambda
     included, may touch widgets. `ended` fires once the thread has exited, whatever the reason."""
@@ -182,6 +185,8 @@ class TrainingSession(QObject):
     finished = Signal(object)
     failed = Signal(object)
     ended = Signal()
+
+    supports_pause = True
 
     def __init__(self, job: TrainingJob) -> None:
         super().__init__()

@@ -14,8 +14,17 @@ from collections.abc import Sequence
 from ganstudio.core.errors import TrainingError
 
 
+def ganstudio_command() -> list[str]:
+    """How to start `ganstudio` in a new process: this Python with -m, or the frozen app itself
+    (a PyInstaller build runs its command line when given one)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-u", "-m", "ganstudio"]
+
+
 def launch_local(train_args: Sequence[str], nproc: int, *, max_restarts: int = 3, cuda: bool = False) -> int:
     """Run `ganstudio <train_args>` in nproc workers; 0 when all finished, else the error printed."""
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
@@ -34,7 +43,12 @@ def launch_local(train_args: Sequence[str], nproc: int, *, max_restarts: int = 3
         monitor_interval=0.5,
     )
     try:
-        elastic_launch(config, sys.executable)("-u", "-m", "ganstudio", *train_args)
+        program, *prefix = ganstudio_command()
+        elastic_launch(config, program)(*prefix, *train_args)
+    except SignalException:
+        # Ctrl-C (or the app's Stop): the agent has passed it on to the workers, which stopped after
+        # saving a checkpoint, and waited for them (up to 30 s) before returning here.
+        return 0
     except ChildFailedError as e:
         rank, failure = e.get_first_failure()
         raise TrainingError(

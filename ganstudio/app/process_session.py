@@ -1,0 +1,159 @@
+"""A run on all the GPUs of this machine: `ganstudio train --nproc N` in a child process (torch's
+elastic launcher starts one worker per GPU), followed through the run folder it writes.
+
+It offers the same signals as TrainingSession, so the train page shows it the same way. A child
+process cannot be paused from here, so it offers no pause and no snapshot-now; Stop sends the
+launcher Ctrl-C, which stops every worker after one checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal
+
+from ganstudio.app.errors import RunError
+from ganstudio.app.worker import TrainingJob
+from ganstudio.core.training import events as ev
+from ganstudio.core.training.follow import RunFollower
+from ganstudio.core.training.launch import ganstudio_command
+
+POLL_MS = 500  # the run folder changes a few times a second at most
+
+
+def multi_gpu_supported() -> bool:
+    """Whether the app offers "All GPUs": NCCL, which the GPUs talk through, is Linux-only."""
+    return sys.platform.startswith("linux")
+
+
+class ProcessTrainingSession(QObject):
+    preparing = Signal(object)
+    started = Signal(object)
+    progress = Signal(object)
+    snapshot = Signal(object)
+    metric = Signal(object)
+    warning = Signal(object)
+    checkpoint_saved = Signal(object)
+    finished = Signal(object)
+    failed = Signal(object)
+    ended = Signal()
+
+    supports_pause = False
+
+    def __init__(self, job: TrainingJob) -> None:
+        super().__init__()
+        self.job = job
+        self.last_event: ev.Finished | None = None
+        self._stop_requested = False
+        self._config_file: Path | None = None
+        self._output = ""
+        target = job.config.kimg if job.config else (job.length[1] if job.length and job.length[0] == "kimg" else None)
+        self.follower = RunFollower(job.run_dir, target)
+        if job.resuming:
+            self.follower.skip_existing()
+        self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        self.process.readyReadStandardOutput.connect(self._read_output)
+        self.process.finished.connect(self._on_exit)
+        self.process.errorOccurred.connect(self._on_process_error)
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self._poll)
+        self._route = {
+            ev.Started: self.started, ev.Progress: self.progress, ev.Snapshot: self.snapshot, ev.Metric: self.metric,
+            ev.TrainingWarning: self.warning, ev.CheckpointSaved: self.checkpoint_saved,
+        }
+
+    def arguments(self) -> list[str]:
+        job = self.job
+        args = ["train", "--out", str(job.run_dir), "--nproc", str(job.nproc)]
+        if job.resuming:
+            args.append("--resume")
+            if job.length is not None:
+                args += [f"--{job.length[0]}", str(job.length[1])]
+            return args + (["--device", job.device] if job.device else [])
+        # The page's exact configuration (snapshot cadence, metric size...) travels as a file.
+        fd, name = tempfile.mkstemp(prefix="ganstudio-config-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(job.config.to_dict(), f)
+        self._config_file = Path(name)
+        args += ["--config", name, "--device", job.config.device]
+        return args + ([str(job.data)] if job.data else [])
+
+    def start(self) -> None:
+        program, *prefix = ganstudio_command()
+        self.process.start(program, [*prefix, *self.arguments()])
+        self.timer.start()
+
+    def _poll(self) -> None:
+        try:
+            events = self.follower.poll()
+        except Exception:  # noqa: BLE001 - a file half-way through being replaced: try again next time
+            return
+        for event in events:
+            self._route[type(event)].emit(event)
+
+    def _read_output(self) -> None:
+        # Kept for the error message: the workers' own words say what went wrong.
+        self._output = (self._output + bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace"))[-4000:]
+
+    def _on_process_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._on_exit(-1, QProcess.ExitStatus.CrashExit)
+
+    def _on_exit(self, code: int, status: QProcess.ExitStatus) -> None:
+        if self.last_event is not None:
+            return  # errorOccurred and finished both came
+        self.timer.stop()
+        self._poll()
+        if self._config_file is not None:
+            self._config_file.unlink(missing_ok=True)
+        finished = self.follower.finished(code if status == QProcess.ExitStatus.NormalExit else -1, self._stop_requested)
+        self.last_event = finished
+        if finished.reason == "error":
+            lines = [line for line in self._output.splitlines() if line.strip()]
+            said = next((line for line in reversed(lines) if line.startswith("error:")), lines[-1] if lines else "no output")
+            self.failed.emit(RunError(
+                f"Training on several GPUs stopped: {said.removeprefix('error:').strip()}",
+                "The run keeps its last checkpoint; resume it from the start page, or train on one device.",
+                self._output,
+            ))
+        self.finished.emit(finished)
+        self.ended.emit()
+
+    # ---- control ----------------------------------------------------------------------------
+
+    def is_running(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning
+
+    def stop(self) -> None:
+        """Ctrl-C for the launcher: it passes it on, and the workers stop after saving."""
+        self._stop_requested = True
+        pid = self.process.processId()
+        if pid and self.is_running():
+            os.kill(pid, signal.SIGINT)
+
+    def pause(self) -> None:  # not offered: the page disables Pause for these sessions
+        pass
+
+    def resume(self) -> None:
+        pass
+
+    def snapshot_now(self) -> None:
+        pass
+
+    @property
+    def paused(self) -> bool:
+        return False
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_requested
+
+    def wait(self, timeout_ms: int = -1) -> bool:
+        return self.process.waitForFinished(timeout_ms)
