@@ -100,3 +100,46 @@ def test_bad_process_counts_are_refused_before_anything_starts(tmp_path):
     with pytest.raises(SystemExit):
         main(["train", "--nproc", "3", "--batch", "8", "--out", str(tmp_path / "r")])
     assert not (tmp_path / "r").exists()
+
+
+def children(pid: int) -> list[int]:
+    """Child processes of pid, from /proc (Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the worker processes in /proc")
+def test_a_worker_that_dies_is_restarted_and_the_run_goes_on(tmp_path, tiny_config):
+    import signal
+    import time
+
+    config = tiny_config(kimg=0.4, checkpoint_kimg=0.032, snapshot_kimg=1.0, device="cpu")
+    (tmp_path / "config.json").write_text(json.dumps(config.to_dict()))
+    data = make_image_folder(tmp_path / "images")
+    run = tmp_path / "run"
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "ganstudio", "train", str(data), "--out", str(run), "--config", str(tmp_path / "config.json"),
+         "--nproc", "2", "--no-export"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "checkpoints").is_dir() or list_checkpoints(run / "checkpoints")[-1:] < [8]:
+            assert time.monotonic() < deadline and launcher.poll() is None
+            time.sleep(0.1)
+        workers = children(launcher.pid)
+        assert len(workers) == 2
+        os.kill(workers[-1], signal.SIGKILL)  # one worker dies mid-run
+        output, _ = launcher.communicate(timeout=240)
+    finally:
+        launcher.kill()
+    assert launcher.returncode == 0, output[-3000:]
+    assert "restarted them all" in output and "going on from the last checkpoint" in output
+    assert list_checkpoints(run / "checkpoints")[-1] == 50  # 0.4 kimg of batches of 8: finished
