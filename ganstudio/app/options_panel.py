@@ -281,6 +281,8 @@ class OptionsPanel(QWidget):
         speed = estimated_speed(resolution, self._device_type)
         kimg = expected_kimg(choices, resolution, self._device_type)
         where = "a GPU" if self._device_type == "cuda" else "this CPU"
+        if choices.device == "gpus" and self._gpu_count > 1:  # at best N times one GPU
+            speed, kimg, where = speed * self._gpu_count, kimg * self._gpu_count, f"{self._gpu_count} GPUs"
         if choices.length_unit == "minutes":
             self.estimate.setText(f"{resolution} px · about {kimg:.0f} kimg at ~{speed:.0f} img/s on {where}")
         else:
