@@ -116,8 +116,21 @@ def _write_gif(path: Path, frames, fps: float, count, progress) -> None:
     images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
 
 
+def mp4_available() -> bool:
+    """Whether MP4 can be written here: PyAV (FFmpeg, ~100 MB) is left out of the Player."""
+    import importlib.util
+
+    return importlib.util.find_spec("av") is not None
+
+
 def _write_mp4(path: Path, frames, fps: float, count, progress) -> None:
-    import av  # lazily: it loads FFmpeg's libraries
+    try:
+        import av  # lazily: it loads FFmpeg's libraries
+    except ImportError:
+        raise OutputError(
+            f"{path}: this build writes GIF only (MP4 needs FFmpeg, which the Player leaves out to stay small); "
+            "save as .gif, or use GAN Studio for MP4"
+        ) from None
 
     with av.open(str(path), mode="w", format="mp4") as container:
         stream = None

@@ -32,6 +32,7 @@ from ganstudio.app.explore.seed_grid import SeedGrid
 from ganstudio.app.explore.variations import COUNT as VARIATIONS
 from ganstudio.app.explore.variations import VariationsPanel
 from ganstudio.errors import GanStudioError
+from ganstudio.infer.animation import mp4_available
 from ganstudio.infer.recipe import Recipe, variation_offsets
 
 
@@ -548,7 +549,7 @@ class ExplorePage(QWidget):
             return False
         if path is None:
             start = str(self._start_dir() / "interpolation.gif")
-            chosen, _ = QFileDialog.getSaveFileName(self, "Export the animation", start, "Animated GIF (*.gif);;MP4 video (*.mp4)")
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export the animation", start, "Animated GIF (*.gif);;MP4 video (*.mp4)" if mp4_available() else "Animated GIF (*.gif)")
             if not chosen:
                 return False
             path = Path(chosen)

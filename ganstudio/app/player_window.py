@@ -1,0 +1,106 @@
+"""The Player's window: explore (and generate from) exported generators without torch.
+
+The Player bundle ships no torch, so this window holds only pages built on `ganstudio.infer`;
+the Studio's MainWindow is never imported here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+from ganstudio import __version__
+from ganstudio.app import dialogs
+from ganstudio.app.errors import AppError
+from ganstudio.app.explore import ExplorePage
+from ganstudio.app.explore.page import dropped_path
+from ganstudio.app.resources import app_icon
+from ganstudio.app.settings import Settings
+
+DEFAULT_SIZE = (1280, 820)
+
+
+class PlayerWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else Settings()
+        self.setWindowTitle("GAN Studio Player")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.explore_page = ExplorePage(self.settings)
+        self.explore_page.back_button.hide()  # the only page: nowhere to go back to
+        self.explore_page.error.connect(lambda e: dialogs.show_error(self, e))
+        self.explore_page.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.explore_page.model_opened.connect(lambda path: self.setWindowTitle(f"GAN Studio Player — {path.name}"))
+        self.setCentralWidget(self.explore_page)
+        self._build_menus()
+        self.statusBar().showMessage("Open an exported generator (.onnx) to explore it, or drop one here.")
+        geometry = self.settings.geometry("player")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(*DEFAULT_SIZE)
+
+    def _build_menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self._action(file, "&Open a model…", self.explore_page.choose_model, QKeySequence.StandardKey.Open)
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About GAN Studio Player", self.show_about, None)
+
+    def _action(self, menu, text: str, slot, shortcut) -> QAction:  # noqa: ANN001
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def open_model(self, path: Path) -> None:
+        self.explore_page.open_model(Path(path))
+
+    def show_about(self) -> None:
+        dialogs.show_info(self, "About GAN Studio Player", f"GAN Studio Player {__version__}",
+                          "Explore and generate from GAN Studio generators, without PyTorch. MIT licence.")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_path(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_path(event)
+        if path is None:
+            return
+        event.acceptProposedAction()
+        if path.suffix.lower() == ".onnx":
+            self.open_model(path)
+        else:
+            self.explore_page.open_dropped(path)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set_geometry("player", self.saveGeometry())
+        self.settings.sync()
+        self.explore_page.shutdown()
+        event.accept()
+
+
+def run_player(argv: list[str] | None = None, model: str | None = None) -> int:
+    """Open the Player (optionally on a model) and run its event loop."""
+    from ganstudio.app import create_application, tasks
+    from ganstudio.app.explore.render import stop_all
+    from ganstudio.app.theme import apply_theme
+
+    app = create_application(argv)
+    QApplication.setApplicationName("GAN Studio Player")
+    settings = Settings()
+    apply_theme(app, settings.theme)
+    window = PlayerWindow(settings)
+    app.aboutToQuit.connect(tasks.wait_for_all)
+    app.aboutToQuit.connect(stop_all)
+    window.show()
+    if model:
+        if Path(model).is_file():
+            window.open_model(Path(model))
+        else:
+            dialogs.show_error(window, AppError(f"{model} does not exist.", "Open an exported generator (.onnx) from File, Open."))
+    return app.exec()
