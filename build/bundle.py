@@ -43,8 +43,7 @@ QT_EXCLUDES = [
         "QtSerialPort", "QtSensors", "QtStateMachine", "QtTextToSpeech", "QtRemoteObjects", "QtScxml", "QtSpatialAudio",
     )
 ]
-COMMON_EXCLUDES = QT_EXCLUDES + ["tkinter", "unittest", "pydoc", "pytest", "IPython", "matplotlib", "scipy", "pandas",
-                                  "readline"]
+COMMON_EXCLUDES = QT_EXCLUDES + ["tkinter", "pytest", "IPython", "matplotlib", "scipy", "pandas", "readline"]
 # Nothing goes online (no downloads at run time), so no TLS: OpenSSL's 6 MB stay out; hashlib falls
 # back to Python's own hashes.
 NETWORK_EXCLUDES = ["ssl", "_ssl", "_hashlib", "http.client", "urllib.request"]
@@ -52,7 +51,7 @@ NETWORK_EXCLUDES = ["ssl", "_ssl", "_hashlib", "http.client", "urllib.request"]
 # PyAV (FFmpeg, ~100 MB) is left out too: the Player writes animations as GIF (MP4 in the Studio);
 # so is Pillow's AVIF codec (5 MB).
 PLAYER_EXCLUDES = ["torch", "torchvision", "torchaudio", "onnxscript", "onnx", "sympy", "networkx", "triton",
-                   "av", "PIL._avif", "PIL.AvifImagePlugin",
+                   "av", "PIL._avif", "PIL.AvifImagePlugin", "unittest", "pydoc",  # torch imports these two
                    "ganstudio.core", "ganstudio.app.main_window", "ganstudio.app.train_page"]
 
 # Data shipped in both bundles (resources/ keeps its layout under _internal/resources).
@@ -103,6 +102,13 @@ PRUNE = [
     # GTK's theme plugin drags in cairo, pango, gdk-pixbuf... (~6 MB) for native GTK dialogs; Qt's
     # own dialogs and the desktop portal plugin cover that.
     "_internal/PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+    # torch's own tests, test binaries and build tools (~135 MB): the Studio trains, it does not
+    # test or build torch. torch_shm_manager stays (shared-memory tensors between processes).
+    "_internal/torch/test",
+    "_internal/torch/bin/FileStoreTest", "_internal/torch/bin/HashStoreTest", "_internal/torch/bin/TCPStoreTest",
+    "_internal/torch/bin/test_aoti_abi_check", "_internal/torch/bin/protoc", "_internal/torch/bin/protoc-3.13.0.0",
+    "_internal/torch/lib/libtorchbind_test.so", "_internal/torch/lib/libaoti_custom_ops.so",
+    "_internal/torch/include", "_internal/torch/share",
 ]
 
 # Stripped after the build (Linux): the interpreter's own libraries, which a pyenv-built Python
