@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from ganstudio import __version__
 from ganstudio.app import dialogs
 from ganstudio.app.errors import AppError
 from ganstudio.app.explore import ExplorePage
-from ganstudio.app.explore.page import dropped_path
 from ganstudio.app.resources import app_icon
 from ganstudio.app.settings import Settings
 
@@ -27,7 +26,6 @@ class PlayerWindow(QMainWindow):
         self.settings = settings if settings is not None else Settings()
         self.setWindowTitle("GAN Studio Player")
         self.setWindowIcon(app_icon())
-        self.setAcceptDrops(True)
         self.explore_page = ExplorePage(self.settings)
         self.explore_page.back_button.hide()  # the only page: nowhere to go back to
         self.explore_page.error.connect(lambda e: dialogs.show_error(self, e))
@@ -62,20 +60,6 @@ class PlayerWindow(QMainWindow):
     def show_about(self) -> None:
         dialogs.show_info(self, "About GAN Studio Player", f"GAN Studio Player {__version__}",
                           "Explore and generate from GAN Studio generators, without PyTorch. MIT licence.")
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_path(event) is not None:
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        path = dropped_path(event)
-        if path is None:
-            return
-        event.acceptProposedAction()
-        if path.suffix.lower() == ".onnx":
-            self.open_model(path)
-        else:
-            self.explore_page.open_dropped(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.set_geometry("player", self.saveGeometry())

@@ -15,10 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, QTimer, Signal
+from PySide6.QtCore import QProcess, QTimer
 
 from ganstudio.app.errors import RunError
-from ganstudio.app.worker import TrainingJob
+from ganstudio.app.worker import SessionSignals, TrainingJob
 from ganstudio.core.training import events as ev
 from ganstudio.core.training.follow import RunFollower
 from ganstudio.core.training.launch import ganstudio_command
@@ -31,18 +31,7 @@ def multi_gpu_supported() -> bool:
     return sys.platform.startswith("linux")
 
 
-class ProcessTrainingSession(QObject):
-    preparing = Signal(object)
-    started = Signal(object)
-    progress = Signal(object)
-    snapshot = Signal(object)
-    metric = Signal(object)
-    warning = Signal(object)
-    checkpoint_saved = Signal(object)
-    finished = Signal(object)
-    failed = Signal(object)
-    ended = Signal()
-
+class ProcessTrainingSession(SessionSignals):
     supports_pause = False
 
     def __init__(self, job: TrainingJob) -> None:

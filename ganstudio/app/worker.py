@@ -168,12 +168,10 @@ class TrainingWorker(QObject):
             return self._stop_requested
 
 
-class TrainingSession(QObject):
-    supports_pause = True
-
-    """The GUI thread's handle on one training thread. Its signals mirror the worker's and are
-    emitted on the GUI thread (signal-to-signal queued connections), so any slot, a lambda
-    included, may touch widgets. `ended` fires once the thread has exited, whatever the reason."""
+class SessionSignals(QObject):
+    """What the train page hears from a session, in-process (TrainingSession) or in a child
+    process (process_session.py), always on the GUI thread. `ended` comes last, once the work
+    has stopped, whatever the reason."""
 
     preparing = Signal(object)
     started = Signal(object)
@@ -187,6 +185,12 @@ class TrainingSession(QObject):
     ended = Signal()
 
     supports_pause = True
+
+
+class TrainingSession(SessionSignals):
+    """The GUI thread's handle on one training thread. Its signals mirror the worker's and are
+    emitted on the GUI thread (signal-to-signal queued connections), so any slot, a lambda
+    included, may touch widgets. `ended` fires once the thread has exited, whatever the reason."""
 
     def __init__(self, job: TrainingJob) -> None:
         super().__init__()
