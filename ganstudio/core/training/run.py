@@ -27,7 +27,6 @@ from ganstudio.core.device import fits_on_device, resolve_device
 from ganstudio.core.errors import CheckpointError, GanStudioError, TrainingError
 from ganstudio.core.metrics.swd import SlicedWasserstein
 from ganstudio.core.training import events as ev
-from ganstudio.core.training.distributed import World
 from ganstudio.core.training.checkpoint import (
     atomic_write_json,
     list_checkpoints,
@@ -36,6 +35,7 @@ from ganstudio.core.training.checkpoint import (
     read_json,
     save_checkpoint,
 )
+from ganstudio.core.training.distributed import World
 from ganstudio.core.training.health import HealthMonitor, diversity
 from ganstudio.core.training.lock import RunLock
 from ganstudio.core.training.runfolder import RunFolder
