@@ -197,9 +197,9 @@ class Upscaler:
             try:
                 out = tiled(self._run_rgb, rgb, self.scale, size, overlap, progress, cancelled)
                 break
-            except Cancelled:
-                raise
             except Exception as e:  # noqa: BLE001 - onnxruntime reports allocation failures untyped
+                if not _from_onnxruntime(e):
+                    raise  # Cancelled, or a caller's progress callback stopping the work
                 if not (isinstance(e, MemoryError) or _ALLOCATION_FAILURE.search(str(e))):
                     raise ModelError(f"{self.path.name} failed on a {size}px tile: {_first_line(e)}") from None
                 if self.info.fixed_size or size // 2 < MIN_TILE:
@@ -301,6 +301,10 @@ def tiled(
             if progress is not None:
                 progress(done, total)
     return out / np.maximum(weight, 1e-8)
+
+
+def _from_onnxruntime(error: Exception) -> bool:
+    return isinstance(error, (MemoryError, RuntimeError)) or type(error).__module__.startswith("onnxruntime")
 
 
 def _first_line(error: Exception) -> str:

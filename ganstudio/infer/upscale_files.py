@@ -125,6 +125,10 @@ def save_upscaled(path: Path, pixels: np.ndarray, source: SourceImage, upscaler:
     return path
 
 
+def source_path(item: Path | SourceImage) -> Path:
+    return item.path if isinstance(item, SourceImage) else Path(item)
+
+
 @dataclass
 class BatchResult:
     written: list[Path] = field(default_factory=list)
@@ -135,7 +139,7 @@ class BatchResult:
 
 def upscale_files(
     model: Upscaler,
-    inputs: Sequence[tuple[Path, Path]],
+    inputs: Sequence[tuple[Path | SourceImage, Path]],
     out: str | os.PathLike,
     *,
     scale: int | None = None,
@@ -145,8 +149,9 @@ def upscale_files(
     tile_progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> BatchResult:
-    """Upscale each input to out/NAME-xS.png. An unreadable input is reported in `failed` and the
-    batch goes on; cancelling keeps every image already written. progress(done, total) per image."""
+    """Upscale each input (a file, or an image already in memory) to out/NAME-xS.png. An unreadable
+    input is reported in `failed` and the batch goes on; cancelling keeps every image already
+    written. progress(done, total) per image."""
     out = Path(out)
     scale = scale or model.scale
     targets = [(src, out / output_name(rel, scale)) for src, rel in inputs]
@@ -168,13 +173,13 @@ def upscale_files(
                 result.cancelled = True
                 break
             try:
-                source = read_image(src, scale)
+                source = src if isinstance(src, SourceImage) else read_image(src, scale)
                 pixels = upscale_image(model, source.pixels, scale, tile=tile, progress=tile_progress, cancelled=cancelled)
             except Cancelled:
                 result.cancelled = True
                 break
             except ImageReadError as e:
-                result.failed.append((src, str(e)))
+                result.failed.append((source_path(src), str(e)))
             else:
                 if pending is not None:
                     result.written.append(pending.result())
