@@ -121,3 +121,25 @@ def test_builtin_upscalers_ship_small_and_run(scale: int) -> None:
     assert model.scale == scale and model.info.ganstudio
     image = np.random.default_rng(0).integers(0, 256, (40, 30, 3), dtype=np.uint8)
     assert model.upscale(image, tile=0).shape == (40 * scale, 30 * scale, 3)
+
+
+def test_cli_upscale_builtin_keeps_seed_and_alpha(tmp_path: Path, capsys) -> None:
+    rgba = np.random.default_rng(0).integers(0, 256, (20, 30, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    rgba[:, :10, 3] = 0
+    Image.fromarray(rgba).save(tmp_path / "a.png")
+    from ganstudio.infer.images import ImageInfo, save_png
+
+    save_png(tmp_path / "seed.png", rgba[..., :3].copy(), ImageInfo("gan", seed=42))
+    assert main(["upscale", "builtin", str(tmp_path / "a.png"), str(tmp_path / "seed.png"), "--scale", "4",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert "wrote 2 images x4" in capsys.readouterr().out
+    with Image.open(tmp_path / "out" / "a-x4.png") as im:
+        assert im.mode == "RGBA" and im.size == (120, 80)
+        alpha = np.asarray(im)[..., 3]
+    assert (alpha[:, :36] == 0).all() and (alpha[:, 44:] == 255).all()
+    with Image.open(tmp_path / "out" / "seed-x4.png") as im:
+        assert im.text["seed"] == "42" and json.loads(im.text["ganstudio.upscale"])["upscaler"] == "builtin-x4"
+    with pytest.raises(SystemExit) as usage:
+        main(["upscale", "builtin", str(tmp_path / "a.png"), "--scale", "3", "--out", str(tmp_path / "o3")])
+    assert usage.value.code == 2 and "does x2 and x4, not x3" in capsys.readouterr().err

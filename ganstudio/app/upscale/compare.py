@@ -66,7 +66,8 @@ class CompareView(QWidget):
     def _fit_zoom(self) -> float:
         if self.after.isNull():
             return 1.0
-        return min(self.width() / self.after.width(), self.height() / self.after.height(), 1.0)
+        zoom = min((self.width() - 8) / self.after.width(), (self.height() - 8) / self.after.height())
+        return float(int(zoom)) if zoom >= 1 else zoom  # enlarged by whole numbers: square pixels
 
     def fit(self) -> None:
         self.fitted = True
@@ -121,6 +122,7 @@ class CompareView(QWidget):
         rect = self.image_rect()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1)
         x = self.width() * self.divider
+        top, bottom = max(0.0, rect.top()), min(float(self.height()), rect.bottom())
         if not self.before.isNull():
             painter.save()
             painter.setClipRect(QRectF(0, 0, x, self.height()))
@@ -132,15 +134,15 @@ class CompareView(QWidget):
         painter.restore()
         if not self.before.isNull():
             painter.setPen(QPen(QColor(255, 255, 255, 220), 2))
-            painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+            painter.drawLine(QPointF(x, top), QPointF(x, bottom))
             painter.setPen(QPen(QColor(0, 0, 0, 120), 1))
-            painter.drawLine(QPointF(x + 1.5, 0), QPointF(x + 1.5, self.height()))
-            handle = QRectF(x - 9, self.height() / 2 - 18, 18, 36)
+            painter.drawLine(QPointF(x + 1.5, top), QPointF(x + 1.5, bottom))
+            handle = QRectF(x - 9, (top + bottom) / 2 - 18, 18, 36)
             painter.setBrush(QColor(255, 255, 255, 230))
             painter.setPen(QPen(QColor(0, 0, 0, 140), 1))
             painter.drawRoundedRect(handle, 5, 5)
-            self._label(painter, self.before_label, QPointF(x - 8, 10), right=True)
-        self._label(painter, self.after_label, QPointF(x + 8 if not self.before.isNull() else 10, 10), right=False)
+            self._label(painter, self.before_label, QPointF(x - 8, top + 8), right=True)
+        self._label(painter, self.after_label, QPointF(x + 8 if not self.before.isNull() else 10, top + 8), right=False)
         painter.end()
 
     def _label(self, painter: QPainter, text: str, at: QPointF, right: bool) -> None:
