@@ -12,6 +12,7 @@ from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 
 import onnx_upscalers as foreign
+from ganstudio.app.main_window import SHORTCUTS_HELP
 from ganstudio.app.upscale import UpscalePage
 from ganstudio.app.upscale.page import ModelChoice
 from ganstudio.infer.images import ImageInfo, save_png
@@ -117,11 +118,11 @@ def test_a_foreign_model_and_bad_images(qtbot, page: UpscalePage, tmp_path: Path
     assert any("q-broken.png" in e.todo and "1 of the images" in e.what for e in errors)
 
 
-def test_from_explore_and_the_main_window(qtbot, make_window, exported_model: Path, tmp_path: Path) -> None:
+def test_from_explore_and_the_main_window(qtbot, make_window) -> None:
     window = make_window()
     window.show_upscale()
     assert window.pages.currentWidget() is window.upscale_page
-    assert "Ctrl+Shift+U" in __import__("ganstudio.app.main_window", fromlist=["x"]).SHORTCUTS_HELP
+    assert "Ctrl+Shift+U" in SHORTCUTS_HELP and "Alt+U" in SHORTCUTS_HELP
     image = SourceImage(Path("seed000007.png"), np.zeros((16, 16, 3), np.uint8), {"seed": "7"})
     with qtbot.waitSignal(window.upscale_page.preview_ready, timeout=TIMEOUT_MS):
         window.explore_page.upscale_requested.emit([image])

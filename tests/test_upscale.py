@@ -60,6 +60,13 @@ def test_foreign_layouts_sizes_and_precisions(tmp_path: Path, kind: str) -> None
     np.testing.assert_array_equal(out, _nearest(image, 2))
 
 
+def test_an_image_smaller_than_a_fixed_size_model_is_padded(tmp_path: Path) -> None:
+    model = Upscaler(foreign.nearest(tmp_path / "fixed.onnx", 4, size=64), "cpu")
+    assert model.info.fixed_size == (64, 64) and model.scale == 4
+    image = _picture(40, 30)
+    np.testing.assert_array_equal(model.upscale(image), _nearest(image, 4))
+
+
 def test_metadata_scale_is_trusted_for_ganstudio_models(tmp_path: Path) -> None:
     path = foreign.nearest(tmp_path / "own.onnx", 2, props=upscaler_metadata(2, {"name": "mine"}))
     model = Upscaler(path, "cpu")

@@ -12,6 +12,7 @@ effects gives the same pixels tiled as untiled. No torch here.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -63,10 +64,11 @@ class Upscaler:
         self._input = self._session.get_inputs()[0].name
         self._np_dtype = np.float16 if dtype == "float16" else np.float32
         self.info = UpscalerInfo(
-            scale=0, layout=layout, channels=channels, dtype=dtype, fixed_size=fixed,
+            scale=scale or 0, layout=layout, channels=channels, dtype=dtype, fixed_size=fixed,
             name=name or props.get("name") or self.path.stem, ganstudio=scale is not None,
         )
-        self.info = UpscalerInfo(**{**self.info.__dict__, "scale": scale or self._probe_scale()})
+        if scale is None:  # made elsewhere: find out by running it
+            self.info = dataclasses.replace(self.info, scale=self._probe_scale())
 
     @property
     def scale(self) -> int:
