@@ -129,3 +129,37 @@ def test_from_explore_and_the_main_window(qtbot, make_window) -> None:
     assert window.upscale_page.list.item(0).text() == "seed000007.png"
     window.upscale_page.back_requested.emit()
     assert window.pages.currentWidget() is window.start_page
+
+
+def test_dropping_a_folder_on_the_window_while_on_the_upscale_page(qtbot, make_window, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window = make_window()
+    window.show_upscale()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(_pictures(tmp_path / "in", n=2)))])
+    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.upscale_page.preview_ready, timeout=TIMEOUT_MS):
+        window.dropEvent(event)
+    assert [window.upscale_page.list.item(i).text() for i in range(2)] == ["p0.png", "p1.png"]
+
+
+def test_explore_sends_the_enlarged_image_with_its_seed(qtbot, settings, exported_model: Path) -> None:
+    from ganstudio.app.explore import ExplorePage
+
+    page = ExplorePage(settings, device="cpu")
+    qtbot.addWidget(page)
+    page.show()
+    with qtbot.waitSignal(page.model_opened, timeout=TIMEOUT_MS):
+        page.open_model(exported_model)
+    qtbot.waitUntil(lambda: page.shown is not None, timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(page.upscale_requested, timeout=TIMEOUT_MS) as sent:
+        page.upscale_button.click()
+    (image,) = sent.args[0]
+    assert image.text["seed"] == str(page.shown[0].seed) and image.pixels.shape == page.shown[1].shape
+    page.keep()
+    with qtbot.waitSignal(page.upscale_requested, timeout=TIMEOUT_MS) as sent:
+        page.favourites.upscale_button.click()
+    assert len(sent.args[0]) == 1 and "ganstudio" in sent.args[0][0].text
+    page.shutdown()

@@ -16,20 +16,22 @@ from typing import Protocol
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QHBoxLayout, QLabel, QListWidget, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from ganstudio.app import dialogs
 from ganstudio.app.errors import AppError
+from ganstudio.app.explore.image_view import to_pixmap
 from ganstudio.app.explore.jobs import JobBar
 from ganstudio.app.tasks import BackgroundTask
 from ganstudio.app.upscale.compare import CompareView
 from ganstudio.infer.builtin import BUILTIN, BUILTIN_SCALES, builtin_upscaler_path
 from ganstudio.infer.upscale_files import SourceImage, collect_inputs, output_name, read_image, upscale_files, upscale_image
 
+THUMB = 40
 PREVIEW_SIDE = 768  # input px: bigger images are previewed by their centre (the saved ones are whole)
 OPEN_OTHER = "open"
 
@@ -90,6 +92,7 @@ class UpscalePage(QWidget):
         self._preview_task: BackgroundTask | None = None
         self._preview_again = False
         self.last_preview: dict | None = None
+        self._list_generation = 0  # bumped by clear(): late thumbnails of a cleared list are dropped
         self.setAcceptDrops(True)
         self._build()
         self._shortcuts()
@@ -154,6 +157,8 @@ class UpscalePage(QWidget):
         bar.addWidget(self.save_button)
 
         self.list = QListWidget()
+        self.list.setIconSize(QSize(THUMB, THUMB))
+        self.list.setSpacing(2)
         self.list.setToolTip("The images to upscale. Click one to compare it with bicubic.")
         self.list.currentRowChanged.connect(lambda _: self.request_preview())
         self.compare = CompareView()
@@ -345,11 +350,45 @@ class UpscalePage(QWidget):
             self.list.addItem(str(rel))
         self._show_empty()
         if new:
+            self._load_thumbnails(first, new)
             self.list.setCurrentRow(first)
             self.status_message.emit(f"{len(self.entries)} images to upscale.")
         return len(new)
 
+    def _load_thumbnails(self, first: int, items: list[tuple[Path | SourceImage, Path]]) -> None:
+        """Small pictures in the list, decoded off the GUI thread; unreadable files are marked."""
+        generation = self._list_generation
+
+        def work(report):  # noqa: ANN001, ANN202 - on the task's thread
+            for i, (src, _) in enumerate(items):
+                try:
+                    if isinstance(src, SourceImage):
+                        im = Image.fromarray(src.pixels[..., :3])
+                    else:
+                        with Image.open(src) as opened:
+                            opened.draft("RGB", (THUMB * 2, THUMB * 2))
+                            im = opened.convert("RGB")
+                    im.thumbnail((THUMB, THUMB))
+                    report((first + i, np.asarray(im)))
+                except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+                    report((first + i, None))
+
+        task = BackgroundTask(work, doing="reading thumbnails")
+        task.progressed.connect(lambda value: self._set_thumbnail(generation, *value))
+        task.start()
+
+    def _set_thumbnail(self, generation: int, row: int, thumb: np.ndarray | None) -> None:
+        item = self.list.item(row)
+        if generation != self._list_generation or item is None:
+            return  # the list was cleared since
+        if thumb is None:
+            item.setToolTip(f"{item.text()} cannot be read as an image; it will be skipped")
+            item.setText(f"{item.text()}  (unreadable)")
+        else:
+            item.setIcon(QIcon(to_pixmap(np.ascontiguousarray(thumb))))
+
     def clear(self) -> None:
+        self._list_generation += 1
         self.entries.clear()
         self.list.clear()
         self.compare.clear()
@@ -393,7 +432,8 @@ class UpscalePage(QWidget):
 
     def _preview_done(self, result: dict) -> None:
         self.last_preview = result
-        self.compare.set_images(result["bicubic"], result["upscaled"], "Bicubic", f"{result['model']} ×{result['scale']}")
+        label = result["model"] if result["model"].endswith(f"x{result['scale']}") else f"{result['model']} → ×{result['scale']}"
+        self.compare.set_images(result["bicubic"], result["upscaled"], "Bicubic", label)
         h, w = result["input"]
         crop = " (preview of the centre)" if result["cropped"] else ""
         self.info.setText(f"{result['name']}: {w}×{h} → {w * result['scale']}×{h * result['scale']}{crop}, "
