@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--minutes", type=float, help="train for this many minutes (default: 10, unless --kimg)")
     budget.add_argument("--kimg", type=float, help="train until this many thousand patches have been seen")
     up.add_argument("--batch", type=int, default=16, help="patches per step (default 16)")
-    up.add_argument("--resolution", type=int, default=256, help="images are decoded as squares this big (default 256)")
+    up.add_argument("--resolution", type=int, choices=(64, 128, 256),
+                    help="images are decoded as squares this big (default: the largest not above the images' "
+                    "median shorter side, up to 256: small pictures are never enlarged into blurry targets)")
     up.add_argument("--degrade", type=float, default=1.0, help="0..1: how often blur/noise/JPEG spoil the inputs (default 1)")
     up.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     up.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -130,8 +132,14 @@ def _cmd_train_upscaler(args: argparse.Namespace) -> int:
     if not 0 <= args.degrade <= 1:
         raise UsageError("--degrade must be between 0 and 1")
     minutes = args.minutes if args.minutes is not None or args.kimg is not None else 10.0
+    resolution = args.resolution
+    if resolution is None:
+        from ganstudio.core.data import scan_folder, suggest_resolution
+
+        resolution = max(64, suggest_resolution(scan_folder(args.folder), device_type="cuda"))
+    patch = min(32, resolution // args.scale)  # low-resolution patch side: its target must fit the squares
     try:
-        config = UpscalerConfig(scale=args.scale, batch=args.batch, resolution=args.resolution, degrade=args.degrade,
+        config = UpscalerConfig(scale=args.scale, batch=args.batch, resolution=resolution, patch=patch, degrade=args.degrade,
                                 seed=args.seed, kimg=args.kimg, minutes=minutes, device=args.device)
     except ValueError as e:
         raise UsageError(str(e)) from None

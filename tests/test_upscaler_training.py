@@ -79,9 +79,11 @@ def test_resume_matches_an_uninterrupted_run(tmp_path: Path, folder: Path) -> No
 
 def test_cli_train_upscaler_then_upscale_with_the_export(tmp_path: Path, folder: Path, capsys) -> None:
     run = tmp_path / "run"
-    assert main(["train-upscaler", str(folder), "--scale", "2", "--kimg", "0.032", "--batch", "4", "--resolution", "64",
+    assert main(["train-upscaler", str(folder), "--scale", "2", "--kimg", "0.032", "--batch", "4",
                  "--device", "cpu", "--out", str(run)]) == 0
     out = capsys.readouterr().out
+    config = json.loads((run / "run.json").read_text())["config"]
+    assert (config["resolution"], config["patch"]) == (64, 32)  # from the 64 px pictures: never enlarged
     assert "PSNR" in out and "ganstudio upscale" in out
     (exported,) = (run / "export").glob("*.onnx")
     model = Upscaler(exported, "cpu")
