@@ -207,7 +207,11 @@ class Upscaler:
                 if self.info.fixed_size or size // 2 < MIN_TILE:
                     raise ModelError(f"{self.path.name} ran out of memory even on {size}px tiles") from None
                 size //= 2
-        result = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        out *= 255.0
+        out += 0.5
+        np.clip(out, 0, 255, out=out)
+        result = out.astype(np.uint8)
+        del out
         if image.shape[2] == 4:
             h, w = result.shape[:2]
             alpha = Image.fromarray(image[..., 3]).resize((w, h), Image.Resampling.BICUBIC)
@@ -302,7 +306,9 @@ def tiled(
             done += 1
             if progress is not None:
                 progress(done, total)
-    return out / np.maximum(weight, 1e-8)
+    np.maximum(weight, 1e-8, out=weight)
+    out /= weight  # in place: at 4096 px the output buffers are what big images spend memory on
+    return out
 
 
 def _from_onnxruntime(error: Exception) -> bool:
