@@ -163,3 +163,45 @@ def test_explore_sends_the_enlarged_image_with_its_seed(qtbot, settings, exporte
         page.favourites.upscale_button.click()
     assert len(sent.args[0]) == 1 and "ganstudio" in sent.args[0][0].text
     page.shutdown()
+
+
+def test_the_page_runs_without_torch_or_the_core(tmp_path: Path) -> None:
+    """The torch-free Player ships this page: it must upscale and save with both blocked."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    folder = _pictures(tmp_path / "in", n=2)
+    script = textwrap.dedent(
+        f"""
+        import os, sys, time
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        class Blocker:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "torch" or name.startswith("ganstudio.core"):
+                    raise ImportError(f"{{name}} is blocked in this test")
+        sys.meta_path.insert(0, Blocker())
+        from pathlib import Path
+        from ganstudio.app import create_application
+        from ganstudio.app.upscale import UpscalePage
+        app = create_application([])
+        page = UpscalePage(device="cpu"); page.show()
+        saved = []
+        page.saved.connect(saved.append)
+        page.add_paths([Path({str(folder)!r})])
+        end = time.time() + 60
+        while page.last_preview is None and time.time() < end:
+            app.processEvents(); time.sleep(0.01)
+        page.save_all(Path({str(tmp_path / "out")!r}))
+        while not saved and time.time() < end:
+            app.processEvents(); time.sleep(0.01)
+        assert page.last_preview is not None and len(saved[0].written) == 2
+        page.shutdown()
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "torch" or m.startswith("ganstudio.core")))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "HOME": os.environ.get("HOME", "/tmp")})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
