@@ -205,3 +205,19 @@ def test_the_page_runs_without_torch_or_the_core(tmp_path: Path) -> None:
                             env={**os.environ, "HOME": os.environ.get("HOME", "/tmp")})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_upscaler_runs_are_offered_as_models_not_as_gan_runs(qtbot, make_window, dialogs, settings, tmp_path: Path) -> None:
+    from ganstudio.app.runs import list_runs
+
+    run = settings.runs_dir / "cats-x2"
+    (run / "export").mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"schema_version": 1, "config": {"task": "upscaler", "scale": 2}}))
+    foreign.nearest(run / "export" / "cats-x2-1kimg.onnx", 2)
+    assert list_runs([settings.runs_dir]) == []
+    window = make_window()
+    assert not window.open_run(run)
+    assert window.pages.currentWidget() is window.upscale_page
+    assert "upscaler's training run" in dialogs.errors()[-1][0]
+    labels = [window.upscale_page.model_box.itemText(i) for i in range(window.upscale_page.model_box.count())]
+    assert labels == ["Built-in (general, ×2 / ×4)", "cats-x2: cats-x2-1kimg", "Open ONNX upscaler…"]

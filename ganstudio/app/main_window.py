@@ -20,7 +20,7 @@ from ganstudio.app.folder_scan import FolderSummary
 from ganstudio.app.heavy import load_core
 from ganstudio.app.presets import TrainingChoices
 from ganstudio.app.resources import app_icon
-from ganstudio.app.runs import is_run_folder, unique_run_dir
+from ganstudio.app.runs import is_run_folder, is_upscaler_run, unique_run_dir
 from ganstudio.app.settings import Settings
 from ganstudio.app.start_page import StartPage
 from ganstudio.app.tasks import BackgroundTask
@@ -297,6 +297,12 @@ class MainWindow(QMainWindow):
 
     def open_run(self, run_dir: Path) -> bool:
         if self._busy():
+            return False
+        if is_upscaler_run(run_dir):
+            self.show_upscale()
+            self.show_error(FolderError(f"{run_dir} is an upscaler's training run, not a GAN's.",
+                                        "Its exported models are listed on the Upscale page; continue its training with "
+                                        f"`ganstudio train-upscaler --resume --out {run_dir}`."))
             return False
         try:
             self.train_page.open_run(run_dir)
