@@ -21,6 +21,7 @@ from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.core.upscaler.config import UpscalerConfig
 from ganstudio.core.upscaler.model import UpscalerNet
 from ganstudio.infer.metadata import upscaler_metadata
+from ganstudio.infer.session import open_session
 from ganstudio.infer.upscale import Upscaler
 
 
@@ -112,10 +113,11 @@ def _verify(graph: nn.Module, path: Path, scale: int) -> float:
     model = Upscaler(path, "cpu")
     if model.scale != scale or not model.info.ganstudio:
         raise ExportError(f"the exported upscaler reads back as x{model.scale}, not x{scale}")
+    session = open_session(path, "cpu").ort
     g = torch.Generator().manual_seed(7)
     diff = 0.0
     for shape in ((2, 3, 17, 29), (1, 3, 48, 32)):
         x = torch.rand(*shape, generator=g)
-        y = model._session.run(None, {"image": x.numpy()})[0]
+        y = session.run(None, {"image": x.numpy()})[0]
         diff = max(diff, float(np.abs(y - graph(x).numpy()).max()))
     return diff
