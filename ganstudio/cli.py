@@ -91,7 +91,63 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explore.add_argument("model", metavar="MODEL.onnx")
     explore.set_defaults(func=_cmd_explore)
+
+    up = sub.add_parser(
+        "train-upscaler",
+        help="train an upscaler on a folder of images, so that GAN outputs upscale in its style",
+        description="Train a small x2 or x4 super-resolution net on FOLDER's images: pairs are made by downscaling "
+        "random patches with random blur, noise and JPEG, the net learns to undo it. Uses a run folder like "
+        "`ganstudio train` (checkpoints, log, samples, --resume) and exports ONNX at the end.",
+    )
+    up.add_argument("folder", nargs="?", metavar="FOLDER", help="folder of images, searched recursively (needed unless --resume)")
+    up.add_argument("--scale", type=int, choices=(2, 4), default=2, help="enlargement factor (default 2)")
+    up.add_argument("--out", metavar="RUN", help=f"run folder to create (default: {DEFAULT_RUNS}/<data name>-x<scale>)")
+    budget = up.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=float, help="train for this many minutes (default: 10, unless --kimg)")
+    budget.add_argument("--kimg", type=float, help="train until this many thousand patches have been seen")
+    up.add_argument("--batch", type=int, default=16, help="patches per step (default 16)")
+    up.add_argument("--resolution", type=int, choices=(64, 128, 256),
+                    help="images are decoded as squares this big (default: the largest not above the images' "
+                    "median shorter side, up to 256: small pictures are never enlarged into blurry targets)")
+    up.add_argument("--degrade", type=float, default=1.0, help="0..1: how often blur/noise/JPEG spoil the inputs (default 1)")
+    up.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    up.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    up.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    up.add_argument("--no-export", dest="export", action="store_false", help="do not export the upscaler to ONNX at the end")
+    up.set_defaults(func=_cmd_train_upscaler)
     return parser
+
+
+def _cmd_train_upscaler(args: argparse.Namespace) -> int:
+    from ganstudio.core.export.upscaler import export_upscaler
+    from ganstudio.core.upscaler import UpscalerConfig
+    from ganstudio.core.upscaler.run import UpscalerRun
+
+    if args.resume:
+        if not args.out:
+            raise UsageError("--resume needs --out RUN, the run folder to continue")
+        run = UpscalerRun.resume(args.out, kimg=args.kimg, minutes=args.minutes, device=None if args.device == "auto" else args.device)
+        return _drive(run, export=args.export, exporter=export_upscaler)
+    if not args.folder:
+        raise UsageError("name the FOLDER of images to learn from")
+    if not Path(args.folder).is_dir():
+        raise GanStudioError(f"{args.folder}: no such folder")
+    if not 0 <= args.degrade <= 1:
+        raise UsageError("--degrade must be between 0 and 1")
+    minutes = args.minutes if args.minutes is not None or args.kimg is not None else 10.0
+    resolution = args.resolution
+    if resolution is None:
+        from ganstudio.core.data import scan_folder, suggest_resolution
+
+        resolution = max(64, suggest_resolution(scan_folder(args.folder), device_type="cuda"))
+    patch = min(32, resolution // args.scale)  # low-resolution patch side: its target must fit the squares
+    try:
+        config = UpscalerConfig(scale=args.scale, batch=args.batch, resolution=resolution, patch=patch, degrade=args.degrade,
+                                seed=args.seed, kimg=args.kimg, minutes=minutes, device=args.device)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    out = Path(args.out) if args.out else _unique_run_dir(f"{Path(args.folder).resolve().name}-x{args.scale}")
+    return _drive(UpscalerRun.new(out, config, args.folder), export=args.export, exporter=export_upscaler)
 
 
 def _unique_run_dir(name: str) -> Path:
@@ -247,18 +303,19 @@ def _stage_printer():  # noqa: ANN202
     return stage
 
 
-def _report_export(result) -> None:  # noqa: ANN001 - ExportResult, imported lazily
+def _report_export(result, upscaler: bool = False) -> None:  # noqa: ANN001 - ExportResult, imported lazily
     if sys.stdout.isatty():
         sys.stdout.write("\r\033[K")
     size = result.path.stat().st_size / 1e6
+    use = (f"Upscale with: ganstudio upscale {result.path} IMAGES... --out {result.path.parent / 'upscaled'}" if upscaler else
+           f"Generate with: ganstudio generate {result.path} --count 16 --grid --out {result.path.parent / 'images'}")
     print(
         f"Exported {result.path} ({result.precision}, checkpoint {result.step}, {size:.1f} MB) in {result.seconds:.0f} s; "
-        f"onnxruntime matches torch within {result.max_abs_diff:.1e} (tolerance {result.tolerance:.0e}).\n"
-        f"Generate with: ganstudio generate {result.path} --count 16 --grid --out {result.path.parent / 'images'}"
+        f"onnxruntime matches torch within {result.max_abs_diff:.1e} (tolerance {result.tolerance:.0e}).\n{use}"
     )
 
 
-def _drive(run, *, export: bool = False) -> int:  # noqa: ANN001 - TrainingRun, imported lazily
+def _drive(run, *, export: bool = False, exporter=None) -> int:  # noqa: ANN001 - TrainingRun, imported lazily
     from ganstudio.cli_progress import ProgressPrinter
 
     printer = ProgressPrinter(sys.stdout)
@@ -292,7 +349,8 @@ def _drive(run, *, export: bool = False) -> int:  # noqa: ANN001 - TrainingRun, 
     if export and finished.reason != "error" and run.folder.latest_checkpoint() is not None:
         from ganstudio.core.export import export_generator
 
-        _report_export(export_generator(run.folder.path, checkpoint="best", stage=_stage_printer()))
+        result = (exporter or export_generator)(run.folder.path, checkpoint="best", stage=_stage_printer())
+        _report_export(result, upscaler=exporter is not None)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`ganstudio generate` and `ganstudio interpolate`: exported generators, run with onnxruntime.
+"""`ganstudio generate`, `interpolate` and `upscale`: exported models, run with onnxruntime.
 Nothing here imports torch, so these commands work in the torch-free Player too."""
 
 from __future__ import annotations
@@ -77,6 +77,24 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     inter.add_argument("--scale", type=int, help="enlarge frames this many times (default: to at least 256 px)")
     _add_latent_options(inter)
     inter.set_defaults(func=cmd_interpolate)
+
+    up = sub.add_parser(
+        "upscale",
+        help="enlarge images with the built-in upscaler or any ONNX super-resolution model",
+        description="Upscale images (files or folders, searched recursively) to DIR as NAME-xS.png. MODEL is "
+        "`builtin` (GAN Studio's own x2/x4 model), an upscaler from `ganstudio train-upscaler`, or any ONNX "
+        "single-image super-resolution model (e.g. an ESRGAN export: its scale is found by probing). Big images "
+        "are processed in overlapping tiles. Each PNG records its source, the model and the scale, and keeps "
+        "the seed information of GAN Studio images.",
+    )
+    up.add_argument("model", metavar="MODEL.onnx|builtin")
+    up.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    up.add_argument("--out", required=True, metavar="DIR", help="folder for the upscaled PNGs (created if needed)")
+    up.add_argument("--scale", type=int, help="2 or 4 for builtin (default 2); for another model, resize its output to this scale")
+    up.add_argument("--tile", type=int, metavar="PX", help="tile side in input pixels (default: from free memory; 0: no tiling)")
+    up.add_argument("--overwrite", action="store_true", help="replace upscaled images already in DIR")
+    up.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to run (default auto)")
+    up.set_defaults(func=cmd_upscale)
 
 
 def _add_latent_options(p: argparse.ArgumentParser) -> None:
@@ -165,3 +183,53 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
         write_animation(out, frames, fps=args.fps, count=args.frames, progress=progress, scale=scale)
     print(f"wrote {out} ({args.frames} frames at {args.fps:g} fps, {model.info.resolution * scale} px)")
     return 0
+
+
+def open_upscaler(model: str, scale: int | None, device: str = "auto"):  # noqa: ANN201 - Upscaler, imported lazily
+    """`builtin` (x2 unless scale 4) or a path, with a note on stderr when CUDA was wanted but not used."""
+    from ganstudio.infer.builtin import BUILTIN, BUILTIN_SCALES, builtin_upscaler_path
+    from ganstudio.infer.upscale import Upscaler
+
+    if model == BUILTIN:
+        if scale is not None and scale not in BUILTIN_SCALES:
+            raise UsageError(f"the built-in upscaler does x2 and x4, not x{scale}")
+        chosen = scale or 2
+        upscaler = Upscaler(builtin_upscaler_path(chosen), device, name=f"builtin-x{chosen}")
+    else:
+        upscaler = Upscaler(model, device)
+    if upscaler.device_note:
+        print(f"note: {upscaler.device_note}", file=sys.stderr)
+    return upscaler
+
+
+def cmd_upscale(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ganstudio.infer.upscale_files import collect_inputs, upscale_files
+
+    if args.scale is not None and not 1 <= args.scale <= 16:
+        raise UsageError("--scale must be between 1 and 16")
+    if args.tile is not None and args.tile < 0:
+        raise UsageError("--tile must be 0 (no tiling) or a size in pixels")
+    missing = [p for p in args.inputs if not Path(p).exists()]
+    if missing:
+        from ganstudio.infer.upscale_files import ImageReadError
+
+        raise ImageReadError(f"{missing[0]}: no such file or folder")
+    inputs = collect_inputs(args.inputs)
+    if not inputs:
+        raise UsageError(f"no images in {', '.join(args.inputs)}")
+    model = open_upscaler(args.model, args.scale, args.device)
+    scale = args.scale or model.scale
+    with tqdm(total=len(inputs), unit="img", desc=f"upscaling x{scale}", dynamic_ncols=True, file=sys.stderr) as bar:
+
+        def progress(done: int, _total: int) -> None:
+            bar.n = done
+            bar.refresh()
+
+        result = upscale_files(model, inputs, args.out, scale=scale, tile=args.tile, overwrite=args.overwrite, progress=progress)
+    for path, why in result.failed:
+        print(f"skipped: {why}", file=sys.stderr)
+    print(f"wrote {len(result.written)} images x{scale} to {args.out} with {model.name} ({result.seconds:.1f} s on {model.device})"
+          + (f"; {len(result.failed)} skipped" if result.failed else ""))
+    return 1 if result.failed and not result.written else 0

@@ -25,6 +25,7 @@ class ProgressPrinter:
         self.out = out
         self.tty = out.isatty()
         self.metric: float | None = None
+        self.metric_name = "swd"
         self.last: ev.Progress | None = None
         self._line_open = False
         self._last_pipe_print = 0.0
@@ -41,6 +42,7 @@ class ProgressPrinter:
             self._status(self.progress_line(event))
         elif isinstance(event, ev.Metric):
             self.metric = event.value
+            self.metric_name = event.name
         elif isinstance(event, ev.Snapshot):
             self.snapshots += 1
         elif isinstance(event, ev.TrainingWarning):
@@ -52,11 +54,16 @@ class ProgressPrinter:
             filled = int(round(p.fraction_done * BAR_WIDTH))
             parts.append(f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {p.fraction_done:4.0%}")
         parts.append(f"{p.images_per_second:5.1f} img/s")
-        parts.append(f"G {p.losses.get('g', float('nan')):.2f} D {p.losses.get('d', float('nan')):.2f}")
-        parts.append(f"D(real) {p.d_real:.2f} D(fake) {p.d_fake:.2f}")
-        parts.append(f"aug {p.augment_p:.2f}")
-        if self.metric is not None:
-            parts.append(f"SWD {self.metric:.1f}")
+        if "l1" in p.losses:  # an upscaler's run
+            parts.append(f"L1 {p.losses['l1']:.4f}")
+            if self.metric is not None:
+                parts.append(f"PSNR {self.metric:+.2f} dB vs bicubic")
+        else:
+            parts.append(f"G {p.losses.get('g', float('nan')):.2f} D {p.losses.get('d', float('nan')):.2f}")
+            parts.append(f"D(real) {p.d_real:.2f} D(fake) {p.d_fake:.2f}")
+            parts.append(f"aug {p.augment_p:.2f}")
+            if self.metric is not None:
+                parts.append(f"SWD {self.metric:.1f}")
         if p.eta_seconds is not None:
             parts.append(f"left {format_duration(p.eta_seconds)}")
         return "  ".join(parts)
@@ -91,7 +98,11 @@ class ProgressPrinter:
         lines = [f"Training {how} at {finished.kimg:.1f} kimg (step {finished.step})."]
         if samples:
             lines.append(f"Sample grids: {run_dir / 'samples'} ({len(samples)} images; newest {samples[-1].name})")
-        if self.metric is not None:
-            lines.append(f"Quality (sliced Wasserstein distance, lower is better): {self.metric:.1f}")
-        lines.append(f"Continue with: ganstudio train --out {run_dir} --resume")
+        if self.metric is not None and self.metric_name == "psnr_gain":
+            lines.append(f"Quality (validation PSNR over bicubic, higher is better): {self.metric:+.2f} dB")
+            lines.append(f"Continue with: ganstudio train-upscaler --out {run_dir} --resume")
+        else:
+            if self.metric is not None:
+                lines.append(f"Quality (sliced Wasserstein distance, lower is better): {self.metric:.1f}")
+            lines.append(f"Continue with: ganstudio train --out {run_dir} --resume")
         self.note("\n".join(lines))

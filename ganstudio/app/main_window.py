@@ -20,12 +20,14 @@ from ganstudio.app.folder_scan import FolderSummary
 from ganstudio.app.heavy import load_core
 from ganstudio.app.presets import TrainingChoices
 from ganstudio.app.resources import app_icon
-from ganstudio.app.runs import is_run_folder, unique_run_dir
+from ganstudio.app.runs import is_run_folder, is_upscaler_run, unique_run_dir
 from ganstudio.app.settings import Settings
 from ganstudio.app.start_page import StartPage
 from ganstudio.app.tasks import BackgroundTask
 from ganstudio.app.theme import apply_theme
 from ganstudio.app.train_page import TrainPage
+from ganstudio.app.upscale import UpscalePage
+from ganstudio.app.upscale.page import dropped_paths
 
 DEFAULT_SIZE = (1360, 860)
 SHORTCUTS_HELP = """<table>
@@ -42,6 +44,9 @@ SHORTCUTS_HELP = """<table>
 <tr><td>Ctrl+M</td><td>More seeds</td></tr><tr><td>N</td><td>New ring of variations</td></tr>
 <tr><td>Ctrl+Shift+E</td><td>Export the interpolation as GIF/MP4</td></tr><tr><td>Ctrl+Shift+M</td><td>Make a dataset</td></tr>
 <tr><td>Esc</td><td>Cancel the running job</td></tr>
+<tr><td colspan="2"><b>Upscale</b></td></tr>
+<tr><td>Ctrl+Shift+U</td><td>Upscale images; or drop images/folders on the Upscale page</td></tr><tr><td>Alt+U</td><td>Upscale page</td></tr>
+<tr><td>Ctrl+S</td><td>Save all upscaled images</td></tr><tr><td>Ctrl+0 / Ctrl+1</td><td>Fit / 1:1 in the split view</td></tr>
 </table>"""
 
 
@@ -64,11 +69,14 @@ class MainWindow(QMainWindow):
         self.start_page = StartPage()
         self.train_page = TrainPage()
         self.explore_page = ExplorePage(self.settings)
+        self.upscale_page = UpscalePage(self.settings)
         self._before_explore = self.start_page
+        self._before_upscale = self.start_page
         self.pages = QStackedWidget()
         self.pages.addWidget(self.start_page)
         self.pages.addWidget(self.train_page)
         self.pages.addWidget(self.explore_page)
+        self.pages.addWidget(self.upscale_page)
         self.setAcceptDrops(True)
         self.setCentralWidget(self.pages)
         self._connect_pages()
@@ -103,6 +111,11 @@ class MainWindow(QMainWindow):
         e.error.connect(self.show_error)
         e.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         e.model_opened.connect(lambda path: self.setWindowTitle(f"GAN Studio — {path.name}"))
+        e.upscale_requested.connect(self.upscale_images)
+        u = self.upscale_page
+        u.back_requested.connect(lambda: self.pages.setCurrentWidget(self._before_upscale))
+        u.error.connect(self.show_error)
+        u.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
     def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:  # noqa: ANN001
         action = QAction(text, self)
@@ -123,6 +136,8 @@ class MainWindow(QMainWindow):
         self._action(file, "Try the &demo data", self.start_demo, QKeySequence("Ctrl+Shift+D"), "Train on the built-in shapes")
         self._action(file, "E&xplore a model…", self.explore_model_dialog, QKeySequence("Ctrl+Shift+O"),
                      "Open an exported generator (.onnx) on the Explore page")
+        self._action(file, "&Upscale images…", self.upscale_dialog, QKeySequence("Ctrl+Shift+U"),
+                     "Enlarge images with the built-in upscaler or any ONNX upscaler")
         file.addSeparator()
         self.export_action = self._action(file, "&Export to ONNX…", lambda: t.run_dir and self.export_run(t.run_dir), QKeySequence("Ctrl+E"),
                                           "Write the best generator as an ONNX model")
@@ -142,6 +157,7 @@ class MainWindow(QMainWindow):
         self._action(view, "&Start page", self.show_start, QKeySequence("Alt+Home"), "Back to the start page")
         self._action(view, "&Train page", self.show_train, QKeySequence("Alt+End"), "The current run")
         self._action(view, "E&xplore page", self.show_explore, QKeySequence("Alt+X"), "Explore an exported generator")
+        self._action(view, "&Upscale page", self.show_upscale, QKeySequence("Alt+U"), "Upscale images")
         view.addSeparator()
         g = t.grid
         self._action(view, "Zoom &in", g.zoom_in, [QKeySequence.StandardKey.ZoomIn, QKeySequence("Ctrl+=")], "Enlarge the grid")
@@ -189,6 +205,21 @@ class MainWindow(QMainWindow):
             self._before_explore = self.pages.currentWidget()
         self.pages.setCurrentWidget(self.explore_page)
 
+    def show_upscale(self) -> None:
+        if self.pages.currentWidget() is not self.upscale_page:
+            self._before_upscale = self.pages.currentWidget()
+            self.upscale_page.refresh_models()  # runs trained since are listed
+        self.pages.setCurrentWidget(self.upscale_page)
+
+    def upscale_dialog(self) -> None:
+        self.show_upscale()
+        self.upscale_page.choose_images()
+
+    def upscale_images(self, images) -> None:  # noqa: ANN001 - list[SourceImage] from Explore
+        self.show_upscale()
+        added = self.upscale_page.add_images(list(images))
+        self.statusBar().showMessage(f"{added} image(s) from Explore: pick a model and scale, then Save all (Ctrl+S).", 8000)
+
     def explore_model(self, path: Path) -> None:
         """Show the Explore page and open `path` there (a message if it is not a generator)."""
         self.show_explore()
@@ -199,11 +230,18 @@ class MainWindow(QMainWindow):
         self.explore_page.choose_model()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.pages.currentWidget() is self.upscale_page and dropped_paths(event):
+            event.acceptProposedAction()
+            return
         path = dropped_path(event)
         if path is not None and (path.suffix.lower() == ".onnx" or self.pages.currentWidget() is self.explore_page):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        if self.pages.currentWidget() is self.upscale_page:
+            event.acceptProposedAction()
+            self.upscale_page.open_dropped(dropped_paths(event))
+            return
         path = dropped_path(event)
         if path is None:
             return
@@ -259,6 +297,12 @@ class MainWindow(QMainWindow):
 
     def open_run(self, run_dir: Path) -> bool:
         if self._busy():
+            return False
+        if is_upscaler_run(run_dir):
+            self.show_upscale()
+            self.show_error(FolderError(f"{run_dir} is an upscaler's training run, not a GAN's.",
+                                        "Its exported models are listed on the Upscale page; continue its training with "
+                                        f"`ganstudio train-upscaler --resume --out {run_dir}`."))
             return False
         try:
             self.train_page.open_run(run_dir)
@@ -405,4 +449,5 @@ class MainWindow(QMainWindow):
             return
         self.save_window_state()
         self.explore_page.shutdown()
+        self.upscale_page.shutdown()
         event.accept()

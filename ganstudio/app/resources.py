@@ -3,23 +3,11 @@ or beside the executable in a PyInstaller bundle. Missing files degrade graceful
 
 from __future__ import annotations
 
-import os
-import sys
-from functools import lru_cache
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-
-@lru_cache(maxsize=1)
-def resources_dir() -> Path:
-    override = os.environ.get("GANSTUDIO_RESOURCES")
-    if override:
-        return Path(override)
-    bundle = getattr(sys, "_MEIPASS", None)  # PyInstaller unpacks data files here
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+from ganstudio.infer.builtin import resources_dir
 
 
 def resource(*parts: str) -> Path:

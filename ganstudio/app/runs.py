@@ -60,6 +60,16 @@ def is_run_folder(path: Path) -> bool:
     return (path / "run.json").is_file()
 
 
+def is_upscaler_run(path: Path) -> bool:
+    """A run of `ganstudio train-upscaler` (same layout, config["task"] == "upscaler"): its models
+    belong on the Upscale page, not the Train page."""
+    try:
+        config = json.loads((path / "run.json").read_text()).get("config", {})
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(config, dict) and config.get("task") == "upscaler"
+
+
 def read_run(path: Path) -> RunInfo:
     """Summarise a run folder. Raises OSError/ValueError when run.json cannot be read."""
     info = json.loads((path / "run.json").read_text())
@@ -118,7 +128,7 @@ def list_runs(roots: list[Path]) -> list[RunInfo]:
         candidates = [root] if is_run_folder(root) else (sorted(root.iterdir()) if root.is_dir() else [])
         for path in candidates:
             real = path.resolve()
-            if real in seen or not is_run_folder(path):
+            if real in seen or not is_run_folder(path) or is_upscaler_run(path):
                 continue
             seen.add(real)
             try:

@@ -121,3 +121,34 @@ def parse_generator_metadata(path: Path, props: dict[str, str], inputs: dict[str
         raise ModelError(f"{path}: input z has size {inputs['z'][-1]} but the metadata says latent_dim {latent_dim}")
     summary = {k: props[k] for k in SUMMARY_KEYS if k in props}
     return GeneratorInfo(latent_dim, w_dim, resolution, classes, directions, summary)
+
+
+# Upscalers ------------------------------------------------------------------------------------
+
+UPSCALER_KEYS = ("scale",)
+UPSCALER_SCALES = (2, 4)  # what train-upscaler and the built-in models make; foreign models may differ
+
+
+def upscaler_metadata(scale: int, summary: dict[str, Any]) -> dict[str, str]:
+    """The metadata_props of an exported upscaler (input `image` [N, 3, h, w], output [N, 3, s*h, s*w])."""
+    props = {FORMAT_KEY: str(FORMAT_VERSION), KIND_KEY: "upscaler", "scale": str(int(scale))}
+    props.update({k: str(v) for k, v in summary.items()})
+    return props
+
+
+def declared_scale(path: Path, props: dict[str, str]) -> int | None:
+    """The scale a GAN Studio upscaler declares, None for a model made elsewhere (to be probed)."""
+    kind = props.get(KIND_KEY)
+    if kind is None:
+        return None
+    if kind != "upscaler":
+        raise ModelError(f"{path} is a GAN Studio {kind}, not an upscaler: open it on the Explore page or with `ganstudio generate`")
+    try:
+        version, scale = int(props.get(FORMAT_KEY, "")), int(props.get("scale", ""))
+    except ValueError:
+        raise ModelError(f"{path} has unreadable upscaler metadata (format {props.get(FORMAT_KEY)!r}, scale {props.get('scale')!r})") from None
+    if version > FORMAT_VERSION:
+        raise ModelError(f"{path} uses model format {version}; this GAN Studio reads up to {FORMAT_VERSION}: update GAN Studio")
+    if not 1 <= scale <= 16:
+        raise ModelError(f"{path} declares an impossible scale {scale}")
+    return scale

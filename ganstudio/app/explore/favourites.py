@@ -36,6 +36,7 @@ class FavouritesStrip(QWidget):
     save_one_requested = Signal()
     save_all_requested = Signal()
     open_png_requested = Signal()
+    upscale_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,13 +66,15 @@ class FavouritesStrip(QWidget):
         self.save_all_button = self._button("Save all…", "Save every favourite as a PNG into a folder.", self.save_all_requested)
         self.open_button = self._button("Open PNG…", "Reopen an image saved by GAN Studio: its seed, truncation, class and\n"
                                         "direction offsets come back exactly (Ctrl+Shift+I).", self.open_png_requested)
+        self.upscale_button = self._button("Upscale and save…", "Send the selected favourites (or all of them) to the Upscale page,\n"
+                                           "to enlarge them 2 or 4 times and save them with their seeds.", self.upscale_requested)
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected favourites from the strip (Delete).")
         self.remove_button.clicked.connect(self.remove_selected)
         head = QHBoxLayout()
         head.addWidget(title)
         head.addStretch(1)
-        for b in (self.open_button, self.save_button, self.save_all_button, self.remove_button):
+        for b in (self.open_button, self.save_button, self.save_all_button, self.upscale_button, self.remove_button):
             head.addWidget(b)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -137,6 +140,7 @@ class FavouritesStrip(QWidget):
         self.list.setVisible(has)
         self.save_button.setEnabled(len(self.list.selectedItems()) == 1)
         self.save_all_button.setEnabled(has)
+        self.upscale_button.setEnabled(has)
         self.remove_button.setEnabled(bool(self.list.selectedItems()))
 
 

@@ -7,6 +7,10 @@ emits events. Thread-safe control (pause / resume / stop / snapshot now) for the
 Started by torchrun, every rank runs the same loop (distributed.py); rank 0 alone holds the lock,
 writes the run folder, evaluates the metric and hears events, and takes the decisions (stop,
 which checkpoint to load) that the others follow.
+
+What is particular to GANs (the Trainer, the fixed-latent grid, the SWD metric, the health checks)
+sits in a few hook methods below; UpscalerRun (core/upscaler/run.py) overrides them and so shares
+the run folder, lock, events, checkpoints, resume, NaN rollback, pause and stop with GAN training.
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ def make_grid(images: torch.Tensor, cols: int) -> np.ndarray:
 
 
 class TrainingRun:
+    metric_name = METRIC_NAME
+    metric_lower_is_better = True
+
     def __init__(self, folder: RunFolder, config: TrainConfig, data: str | None, *, resume: bool, listener: ev.Listener | None) -> None:
         self.folder = folder
         self.config = config
@@ -70,6 +77,7 @@ class TrainingRun:
         self._metric_pool = ThreadPoolExecutor(1, thread_name_prefix="ganstudio-metric")
         self._pending_metric: tuple[int, float, Future] | None = None
         self._rollbacks = 0
+        self._pending_warnings: list = []  # health issues found while making a preview
         self._last_snapshot_step = self._last_metric_step = -1
 
     # ---- construction ---------------------------------------------------------------------
@@ -88,9 +96,13 @@ class TrainingRun:
         if not folder.exists():
             raise CheckpointError(f"{folder.path} holds no training run to resume (no run.json)")
         info = folder.read()
-        config = folder.config().replace(**{k: v for k, v in overrides.items() if v is not None})
+        config = cls._read_config(folder).replace(**{k: v for k, v in overrides.items() if v is not None})
         source = info.get("dataset", {}).get("source", DEMO_SOURCE)
         return cls(folder, config, None if source == DEMO_SOURCE else source, resume=True, listener=listener)
+
+    @staticmethod
+    def _read_config(folder: RunFolder) -> TrainConfig:
+        return folder.config()
 
     # ---- control (any thread) -------------------------------------------------------------
 
@@ -171,6 +183,29 @@ class TrainingRun:
         dataset = self._load_data()
         if self.main:
             self.world.barrier()
+        dataset_info = self._setup(dataset)
+        resumed_from = 0.0
+        if self.resuming:
+            resumed_from = self._restore_latest()
+            recorded = self.folder.read().get("dataset", {}).get("fingerprint")
+            if recorded and recorded != dataset.fingerprint:
+                self._warn("data_changed", f"the images in {dataset.source} changed since this run started", "training goes on with the current images")
+        elif self.main:
+            try:
+                self.folder.create(cfg, dataset_info)
+            except OSError as e:
+                raise CheckpointError(f"could not create the run folder {self.folder.path}: {e.strerror or e}") from None
+        self._best_value = self._read_best_value()
+        self.listener(ev.Started(cfg.to_dict(), self._dataset_summary(dataset), self.folder.path, str(self.device), resumed_from, len(dataset)))
+
+    # ---- what is particular to GAN training (UpscalerRun overrides these) ------------------
+
+    def _dataset_summary(self, dataset: ImageDataset) -> str:
+        return dataset.summary(with_classes=self.config.model.num_classes > 0)
+
+    def _setup(self, dataset: ImageDataset) -> dict[str, Any]:
+        """Build the trainer and the fixed inputs of previews and metric; return run.json's dataset entry."""
+        cfg = self.config
         if self.config.model.num_classes and dataset.num_classes != self.config.model.num_classes:
             raise GanStudioError(
                 f"{self.data}: the run expects {self.config.model.num_classes} classes, the folder has {dataset.num_classes}"
@@ -200,19 +235,45 @@ class TrainingRun:
         self.metric_labels = torch.randint(0, ncls, (n_fakes,), generator=g) if ncls else None
         self.swd = SlicedWasserstein(dataset.images[subset], seed=cfg.seed)
         self.health = HealthMonitor(diversity(dataset.images[subset]))
-        resumed_from = 0.0
-        if self.resuming:
-            resumed_from = self._restore_latest()
-            recorded = self.folder.read().get("dataset", {}).get("fingerprint")
-            if recorded and recorded != dataset.fingerprint:
-                self._warn("data_changed", f"the images in {dataset.source} changed since this run started", "training goes on with the current images")
-        elif self.main:
-            try:
-                self.folder.create(cfg, dataset_info)
-            except OSError as e:
-                raise CheckpointError(f"could not create the run folder {self.folder.path}: {e.strerror or e}") from None
-        self._best_value = self._read_best_value()
-        self.listener(ev.Started(cfg.to_dict(), dataset.summary(with_classes=cfg.model.num_classes > 0), self.folder.path, str(self.device), resumed_from, len(dataset)))
+        return dataset_info
+
+    def _progress(self, stats: dict[str, float], kimg: float, speed: float, eta: float | None, fraction: float | None,
+                  train_seconds: float) -> None:
+        """Log and announce one progress report (rank 0 only)."""
+        t = self.trainer
+        losses = {k: v for k, v in stats.items() if k in ("g", "d", "r1")}
+        event = ev.Progress(t.step, kimg, speed, eta, fraction, losses, stats["d_real"], stats["d_fake"], t.ada.p)
+        self.folder.append_log(
+            {"step": t.step, "kimg": round(kimg, 4), "time": round(train_seconds, 2), "img_s": round(speed, 2),
+             "losses": losses, "d_real": stats["d_real"], "d_fake": stats["d_fake"], "augment_p": t.ada.p}
+        )
+        self.listener(event)
+        for issue in self.health.check_progress(kimg, stats["d_real"], stats["d_fake"]):
+            self._warn(issue.what, issue.why, issue.action)
+
+    def _halve_learning_rates(self) -> str:
+        """After a NaN rollback: something must change, or it NaNs again. Returns what was done."""
+        t = self.trainer
+        t.set_learning_rates(t.g_lr * 0.5, t.d_lr * 0.5)
+        return f"halved the learning rates (G {t.g_lr:.2g}, D {t.d_lr:.2g})"
+
+    def _networks(self) -> tuple[torch.nn.Module, ...]:
+        return (self.trainer.G, self.trainer.D)
+
+    def _preview(self) -> np.ndarray:
+        """The preview grid (uint8 [H, W, 3]) of the current weights; GANs also check it for collapse."""
+        images = self.trainer.generate(self.grid_z, self.grid_labels)
+        for issue in self.health.check_samples(self.trainer.images_seen / 1000, images):
+            self._pending_warnings.append(issue)
+        return make_grid(images, self.config.grid_size)
+
+    def _metric_job(self):  # noqa: ANN202 - a callable returning {name: value}, run on the metric thread
+        fakes = self.trainer.generate(self.metric_z, self.metric_labels)
+        return lambda: self.swd(fakes)
+
+    def _check_metric(self, kimg: float, value: float) -> None:
+        for issue in self.health.check_metric(kimg, value):
+            self._warn(issue.what, issue.why, issue.action)
 
     def _restore_latest(self) -> float:
         """Load the newest checkpoint that reads back whole; damaged ones are skipped with a warning.
@@ -330,15 +391,7 @@ class TrainingRun:
             eta = time_eta if eta is None else min(eta, time_eta)
         if not self.main:
             return
-        losses = {k: v for k, v in stats.items() if k in ("g", "d", "r1")}
-        event = ev.Progress(t.step, kimg, speed, eta, fraction, losses, stats["d_real"], stats["d_fake"], t.ada.p)
-        self.folder.append_log(
-            {"step": t.step, "kimg": round(kimg, 4), "time": round(train_seconds, 2), "img_s": round(speed, 2),
-             "losses": losses, "d_real": stats["d_real"], "d_fake": stats["d_fake"], "augment_p": t.ada.p}
-        )
-        self.listener(event)
-        for issue in self.health.check_progress(kimg, stats["d_real"], stats["d_fake"]):
-            self._warn(issue.what, issue.why, issue.action)
+        self._progress(stats, kimg, speed, eta, fraction, train_seconds)
 
     def _roll_back(self, stats: dict[str, float]) -> None:
         t = self.trainer
@@ -350,23 +403,18 @@ class TrainingRun:
                 f"{MAX_ROLLBACKS} times; the last good checkpoint is kept in {self.folder.checkpoints}. "
                 "Try a lower learning rate or a smaller batch."
             )
-        g_lr, d_lr = t.g_lr, t.d_lr
         (step,) = self.world.broadcast_ints(self.folder.latest_checkpoint() if self.main else 0, device=self.device)
         tensors, meta = load_checkpoint(self.folder.checkpoints, step)
         t.load_state(tensors, meta, reset_optimizers=True)
-        t.set_learning_rates(g_lr * 0.5, d_lr * 0.5)  # something must change, or it NaNs again
-        self._warn(
-            "nan",
-            f"losses became NaN/inf at step {t.step} ({bad})",
-            f"rolled back to checkpoint {step:07d}, halved the learning rates (G {t.g_lr:.2g}, D {t.d_lr:.2g}) and reset the optimisers",
-        )
+        done = self._halve_learning_rates()  # something must change, or it NaNs again
+        self._warn("nan", f"losses became NaN/inf at step {t.step} ({bad})", f"rolled back to checkpoint {step:07d}, {done} and reset the optimisers")
 
     def _on_out_of_memory(self) -> None:
         """Halve the images per pass and accumulate gradients over twice the passes: the same
         effective batch (and recipe) in less memory, a little slower."""
         t = self.trainer
         per_pass = math.ceil(self.config.batch / t.accumulation)
-        for net in (t.G, t.D):
+        for net in self._networks():
             net.zero_grad(set_to_none=True)
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
@@ -398,11 +446,11 @@ class TrainingRun:
         self._last_snapshot_step = t.step
         if not self.main:
             return
-        images = t.generate(self.grid_z, self.grid_labels)
-        grid = make_grid(images, self.config.grid_size)
+        self._pending_warnings = []
+        grid = self._preview()
         path = self.folder.write_sample_grid(t.step, grid)
         self.listener(ev.Snapshot(t.step, t.images_seen / 1000, grid, path))
-        for issue in self.health.check_samples(t.images_seen / 1000, images):
+        for issue in self._pending_warnings:
             self._warn(issue.what, issue.why, issue.action)
 
     def _save_checkpoint(self, *, with_metric: bool = False) -> None:
@@ -436,8 +484,7 @@ class TrainingRun:
         if with_metric:
             self._last_metric_step = t.step
             self._collect_metric(block=True)  # at most one evaluation in flight
-            fakes = t.generate(self.metric_z, self.metric_labels)
-            self._pending_metric = (t.step, t.images_seen / 1000, self._metric_pool.submit(self.swd, fakes))
+            self._pending_metric = (t.step, t.images_seen / 1000, self._metric_pool.submit(self._metric_job()))
 
     def _prune(self) -> None:
         # Never the best, nor one whose metric is still being computed (it may become the best).
@@ -453,13 +500,13 @@ class TrainingRun:
             return
         self._pending_metric = None
         values = future.result()
-        value = values[METRIC_NAME]
-        is_best = self._best_value is None or value < self._best_value
+        value = values[self.metric_name]
+        best = self._best_value
+        is_best = best is None or (value < best if self.metric_lower_is_better else value > best)
         if is_best:
             self._best_value = value
-            atomic_write_json(self.folder.best_json, {"step": step, "kimg": kimg, "metric": METRIC_NAME, "value": value})
+            atomic_write_json(self.folder.best_json, {"step": step, "kimg": kimg, "metric": self.metric_name, "value": value})
         self._prune()  # the checkpoint held back for this metric may go now
         self.folder.append_log({"step": step, "kimg": round(kimg, 4), "metrics": values})
-        self.listener(ev.Metric(step, kimg, METRIC_NAME, value, is_best))
-        for issue in self.health.check_metric(kimg, value):
-            self._warn(issue.what, issue.why, issue.action)
+        self.listener(ev.Metric(step, kimg, self.metric_name, value, is_best))
+        self._check_metric(kimg, value)

@@ -80,8 +80,11 @@ class RunFolder:
         return data
 
     def config(self) -> TrainConfig:
+        data = self.read()["config"]
+        if isinstance(data, dict) and data.get("task") == "upscaler":
+            raise CheckpointError(f"{self.path} is an upscaler training run, not a GAN's: continue it with `ganstudio train-upscaler --resume`")
         try:
-            return TrainConfig.from_dict(self.read()["config"])
+            return TrainConfig.from_dict(data)
         except (TypeError, ValueError) as e:
             raise CheckpointError(f"{self.run_json} holds an invalid configuration: {e}") from None
 

@@ -1,0 +1,116 @@
+"""An upscaler training run: TrainingRun's driver (run folder, lock, events, checkpoints, resume,
+NaN rollback, pause and stop) with the GAN-specific hooks replaced by the upscaler's.
+
+    run = UpscalerRun.new("runs/flowers-x2", UpscalerConfig(scale=2, kimg=50), data="~/flowers")
+    run.run()
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ganstudio.core.data import ImageDataset, load_image_folder, make_demo_dataset
+from ganstudio.core.errors import CheckpointError, GanStudioError
+from ganstudio.core.training import events as ev
+from ganstudio.core.training.run import TrainingRun
+from ganstudio.core.training.runfolder import RunFolder
+from ganstudio.core.upscaler.config import TASK, UpscalerConfig
+from ganstudio.core.upscaler.trainer import UpscalerTrainer
+
+METRIC = "psnr_gain"  # validation PSNR of the model minus bicubic's, dB: higher is better
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean PSNR (dB) over a batch of images in [0, 1]."""
+    mse = (a - b).pow(2).flatten(1).mean(1).clamp_min(1e-10)
+    return float((10 * torch.log10(1 / mse)).mean())
+
+
+def bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
+    return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+class UpscalerRun(TrainingRun):
+    metric_name = METRIC
+    metric_lower_is_better = False
+    config: UpscalerConfig  # type: ignore[assignment]
+
+    @staticmethod
+    def _read_config(folder: RunFolder) -> UpscalerConfig:  # type: ignore[override]
+        data = folder.read()["config"]
+        if data.get("task") != TASK:
+            raise CheckpointError(f"{folder.path} is a GAN training run, not an upscaler's: resume it with `ganstudio train --resume`")
+        try:
+            return UpscalerConfig.from_dict(data)
+        except (TypeError, ValueError) as e:
+            raise CheckpointError(f"{folder.run_json} holds an invalid configuration: {e}") from None
+
+    def _load_data(self) -> ImageDataset:
+        res = self.config.resolution
+        if self.data is None:
+            return make_demo_dataset(res, count=256, seed=0)
+
+        def progress(done: int, total: int) -> None:
+            self.listener(ev.Preparing(done, total, f"decoding images from {self.data}"))
+
+        return load_image_folder(self.data, res, classes=False, progress=progress)
+
+    def _dataset_summary(self, dataset: ImageDataset) -> str:
+        return dataset.summary(with_classes=False)
+
+    def _setup(self, dataset: ImageDataset) -> dict[str, Any]:
+        cfg = self.config
+        if self.world.distributed:
+            raise GanStudioError("upscaler training runs in one process; leave out --nproc")
+        if len(dataset) == 0:
+            raise GanStudioError(f"{self.data} holds no usable images")
+        self.trainer = UpscalerTrainer(cfg, dataset.images, self.device)
+        # Fixed validation pairs (plain bicubic downscale, no degradation): comparable across the run.
+        g = torch.Generator().manual_seed(cfg.seed + 2)
+        self.val_lr, self.val_hr = self.trainer.sample_pairs(cfg.metric_images, g, degrade=0.0)
+        self.bicubic_psnr = psnr(bicubic(self.val_lr, cfg.scale), self.val_hr)
+        return {"name": dataset.name, "source": dataset.source, "fingerprint": dataset.fingerprint,
+                "images": len(dataset), "skipped": len(dataset.skipped), "classes": []}
+
+    def _progress(self, stats: dict[str, float], kimg: float, speed: float, eta: float | None, fraction: float | None,
+                  train_seconds: float) -> None:
+        t = self.trainer
+        lr = t.learning_rate()
+        self.folder.append_log({"step": t.step, "kimg": round(kimg, 4), "time": round(train_seconds, 2),
+                                "img_s": round(speed, 2), "losses": stats, "lr": lr})
+        self.listener(ev.Progress(t.step, kimg, speed, eta, fraction, stats, math.nan, math.nan, 0.0))
+
+    def _halve_learning_rates(self) -> str:
+        t = self.trainer
+        t.lr_scale *= 0.5
+        t.opt = t._adam()
+        return f"halved the learning rate (now {t.learning_rate():.2g})"
+
+    def _networks(self) -> tuple[torch.nn.Module, ...]:
+        return (self.trainer.net,)
+
+    def _preview(self) -> np.ndarray:
+        """Rows of (bicubic | model | original) for the first grid_size validation pairs."""
+        n, s = self.config.grid_size, self.config.scale
+        lr, hr = self.val_lr[:n], self.val_hr[:n]
+        rows = torch.cat([bicubic(lr, s), self.trainer.upscale(lr), hr], dim=3)  # side by side
+        grid = torch.cat(list(rows), dim=1)  # rows stacked: [3, n*H, 3*W]
+        return grid.mul(255).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+
+    def _metric_job(self):  # noqa: ANN202
+        out = self.trainer.upscale(self.val_lr)
+        hr, base = self.val_hr, self.bicubic_psnr
+
+        def measure() -> dict[str, float]:
+            value = psnr(out, hr)
+            return {METRIC: round(value - base, 4), "psnr": round(value, 3), "psnr_bicubic": round(base, 3)}
+
+        return measure
+
+    def _check_metric(self, kimg: float, value: float) -> None:
+        pass

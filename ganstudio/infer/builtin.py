@@ -1,0 +1,36 @@
+"""Files shipped with GAN Studio (resources/): next to the package in a checkout, beside the
+executable in a PyInstaller bundle, or where GANSTUDIO_RESOURCES points. Among them the built-in
+upscalers, which are never downloaded."""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from ganstudio.infer.errors import ModelError
+
+BUILTIN = "builtin"  # what the CLI and the app call the shipped upscalers
+BUILTIN_SCALES = (2, 4)
+
+
+@lru_cache(maxsize=1)
+def resources_dir() -> Path:
+    override = os.environ.get("GANSTUDIO_RESOURCES")
+    if override:
+        return Path(override)
+    bundle = getattr(sys, "_MEIPASS", None)  # PyInstaller unpacks data files here
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def builtin_upscaler_path(scale: int) -> Path:
+    """resources/upscalers/ganstudio-general-x{scale}.onnx, with a clear message when it is missing."""
+    if scale not in BUILTIN_SCALES:
+        raise ModelError(f"the built-in upscaler comes in x{' and x'.join(map(str, BUILTIN_SCALES))}, not x{scale}")
+    path = resources_dir() / "upscalers" / f"ganstudio-general-x{scale}.onnx"
+    if not path.is_file():
+        raise ModelError(f"the built-in x{scale} upscaler is missing ({path}); reinstall GAN Studio")
+    return path
