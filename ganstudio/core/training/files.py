@@ -17,10 +17,25 @@ from ganstudio.core.errors import CheckpointError
 SCHEMA_VERSION = 1
 
 
+def _file_mode() -> int:
+    """What open() gives a new file (0666 less the umask). Read once, at import: reading the umask
+    means setting it, which must not race with other threads creating files."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+# mkstemp makes files 0600; an exported model or a sample grid must be readable like any file the
+# user saves.
+FILE_MODE = _file_mode()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):  # POSIX; Windows files have no such modes
+            os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
