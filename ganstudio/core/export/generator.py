@@ -145,6 +145,19 @@ def export_generator(
     model.doc_string = f"GAN Studio generator from {name}, {kimg:.1f} kimg"
     data = model.SerializeToString()
 
+    def check(unverified: Path) -> float:
+        diff = _verify(G, unverified, directions)
+        GeneratorModel(unverified, device="cpu")  # the metadata reads back as the inference side expects
+        return diff
+
+    diff = write_verified(path, data, check, TOLERANCE[precision], f"the ONNX export of {folder.path}", stage)
+    return ExportResult(path, step, precision, diff, TOLERANCE[precision], time.perf_counter() - start)
+
+
+def write_verified(path: Path, data: bytes, check: Callable[[Path], float], tolerance: float, what: str, stage: Stage) -> float:
+    """Write the model beside `path` under a temporary name, `check` it there (returns the largest
+    |onnxruntime - torch|), and only when it is within `tolerance` write it as `path`, atomically:
+    an export that fails its check leaves nothing behind. Shared by every exporter."""
     stage("checking onnxruntime against torch")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,20 +166,16 @@ def export_generator(
     tmp = path.with_name(f".{path.name}.unverified")
     try:
         tmp.write_bytes(data)
-        diff = _verify(G, tmp, directions)
-        GeneratorModel(tmp, device="cpu")  # the metadata reads back as the inference side expects
+        diff = check(tmp)
     except OSError as e:
         raise ExportError(f"could not write {path}: {e.strerror or e}") from None
     finally:
         tmp.unlink(missing_ok=True)
-    if diff > TOLERANCE[precision]:
-        raise ExportError(
-            f"the ONNX export of {folder.path} differs from the torch model by {diff:.2e} "
-            f"(tolerance {TOLERANCE[precision]:.0e}); nothing was written"
-        )
+    if diff > tolerance:
+        raise ExportError(f"{what} differs from the torch model by {diff:.2e} (tolerance {tolerance:.0e}); nothing was written")
     stage(f"saving {path.name}")
     atomic_write_bytes(path, data)
-    return ExportResult(path, step, precision, diff, TOLERANCE[precision], time.perf_counter() - start)
+    return diff
 
 
 def _to_onnx(G: Generator, fp16: bool) -> onnx.ModelProto:

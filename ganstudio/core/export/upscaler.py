@@ -15,8 +15,8 @@ from torch import nn
 
 import ganstudio
 from ganstudio.core.errors import CheckpointError, ExportError
-from ganstudio.core.export.generator import OPSET, TOLERANCE, ExportResult, Stage, _quiet, select_checkpoint
-from ganstudio.core.training.checkpoint import atomic_write_bytes, load_checkpoint
+from ganstudio.core.export.generator import OPSET, TOLERANCE, ExportResult, Stage, _quiet, select_checkpoint, write_verified
+from ganstudio.core.training.checkpoint import load_checkpoint
 from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.core.upscaler.config import UpscalerConfig
 from ganstudio.core.upscaler.model import UpscalerNet
@@ -86,23 +86,8 @@ def export_upscaler(
     onnx.helper.set_model_props(model, upscaler_metadata(config.scale, summary))
     model.doc_string = f"GAN Studio x{config.scale} upscaler from {name}, {kimg:.1f} kimg"
     data = model.SerializeToString()
-    stage("checking onnxruntime against torch")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ExportError(f"could not create {path.parent}: {e.strerror or e}") from None
-    tmp = path.with_name(f".{path.name}.unverified")
-    try:
-        tmp.write_bytes(data)
-        diff = _verify(graph, tmp, config.scale)
-    except OSError as e:
-        raise ExportError(f"could not write {path}: {e.strerror or e}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    if diff > TOLERANCE["fp32"]:
-        raise ExportError(f"the ONNX export of {folder.path} differs from the torch model by {diff:.2e}; nothing was written")
-    stage(f"saving {path.name}")
-    atomic_write_bytes(path, data)
+    diff = write_verified(path, data, lambda unverified: _verify(graph, unverified, config.scale), TOLERANCE["fp32"],
+                          f"the ONNX export of {folder.path}", stage)
     return ExportResult(path, step, "fp32", diff, TOLERANCE["fp32"], time.perf_counter() - start)
 
 
