@@ -1,6 +1,6 @@
 """`--self-test` of the installed apps: prove that a bundle has what it needs, then exit.
 
-Generates from the bundled tiny generator, upscales with each built-in upscaler that is shipped,
+Generates from the bundled tiny generator, upscales with both built-in upscalers,
 opens the main window offscreen (Studio: the full window; Player: the explore window), shows it,
 closes it, and prints one line per check. The Studio also checks that torch loads. Exit code 0
 when every check passed. `WINDOW_SHOWN <unix time>` lets a build script measure cold start.
@@ -33,21 +33,18 @@ def _checks(kind: str) -> list[tuple[str, Callable[[], str]]]:
         return f"4 images of {images.shape[1]} px, seeds reproducible, PNG written"
 
     def upscale() -> str:
-        from ganstudio.app.resources import resource
-
-        shipped = sorted(resource("upscalers").glob("*.onnx")) if resource("upscalers").is_dir() else []
-        if not shipped:
-            return "no built-in upscaler in this build"
         import numpy as np
 
-        from ganstudio.infer import upscale as up  # the upscaling engine, once it ships
+        from ganstudio.infer.builtin import BUILTIN_SCALES, builtin_upscaler_path
+        from ganstudio.infer.upscale import Upscaler
 
         done = []
-        for path in shipped:
-            model = up.Upscaler(path, device="cpu")
-            out = model.upscale(np.zeros((24, 24, 3), np.uint8))
-            done.append(f"{path.stem} {out.shape[1] // 24}x")
-        return ", ".join(done)
+        for scale in BUILTIN_SCALES:  # a missing model fails the test: every build ships both
+            out = Upscaler(builtin_upscaler_path(scale), device="cpu").upscale(np.zeros((24, 24, 3), np.uint8))
+            if out.shape != (24 * scale, 24 * scale, 3):
+                raise RuntimeError(f"the built-in x{scale} upscaler made {out.shape}")
+            done.append(f"x{scale}")
+        return "built-in " + " and ".join(done) + " upscale"
 
     def window() -> str:
         from ganstudio.app import create_application

@@ -101,6 +101,20 @@ def load_ema_generator(folder: RunFolder, step: int) -> tuple[Generator, dict]:
     return G.eval().requires_grad_(False), meta
 
 
+def training_summary(name: str, meta: dict, step: int, dataset: dict, precision: str) -> dict[str, object]:
+    """The training summary every exported model carries in its metadata (DESIGN.md)."""
+    return {
+        "name": name,
+        "images_seen": meta.get("images_seen", 0),
+        "checkpoint_step": step,
+        "dataset_name": dataset.get("name", ""),
+        "dataset_size": dataset.get("images", ""),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "ganstudio_version": ganstudio.__version__,
+        "precision": precision,
+    }
+
+
 def export_generator(
     run: str | os.PathLike,
     *,
@@ -129,16 +143,7 @@ def export_generator(
     stage("converting to ONNX")
     model = _to_onnx(G, fp16)
     dataset = info.get("dataset", {})
-    summary = {
-        "name": name,
-        "images_seen": meta.get("images_seen", 0),
-        "checkpoint_step": step,
-        "dataset_name": dataset.get("name", ""),
-        "dataset_size": dataset.get("images", ""),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "ganstudio_version": ganstudio.__version__,
-        "precision": precision,
-    }
+    summary = training_summary(name, meta, step, dataset, precision)
     classes = list(dataset.get("classes", [])) if G.cfg.num_classes else []
     props = generator_metadata(G.cfg.latent_dim, G.cfg.w_dim, G.cfg.resolution, classes, directions, summary)
     onnx.helper.set_model_props(model, props)
@@ -191,7 +196,7 @@ def _to_onnx(G: Generator, fp16: bool) -> onnx.ModelProto:
     batch = torch.export.Dim("N", min=1)
     # The exporter reports each of its passes on stdout and through logging and warnings; a user
     # needs none of it, and its real failures still raise.
-    with _quiet():
+    with quiet_exporter():
         try:
             program = torch.onnx.export(
                 graph,
@@ -210,7 +215,7 @@ def _to_onnx(G: Generator, fp16: bool) -> onnx.ModelProto:
 
 
 @contextlib.contextmanager
-def _quiet():
+def quiet_exporter():
     logger = logging.getLogger("torch.onnx")
     level = logger.level
     logger.setLevel(logging.ERROR)

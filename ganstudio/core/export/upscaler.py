@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +12,10 @@ import onnx
 import torch
 from torch import nn
 
-import ganstudio
 from ganstudio.core.errors import CheckpointError, ExportError
-from ganstudio.core.export.generator import OPSET, TOLERANCE, ExportResult, Stage, _quiet, select_checkpoint, write_verified
+from ganstudio.core.export.generator import (
+    OPSET, TOLERANCE, ExportResult, Stage, quiet_exporter, select_checkpoint, training_summary, write_verified,
+)
 from ganstudio.core.training.checkpoint import load_checkpoint
 from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.core.upscaler.config import UpscalerConfig
@@ -67,7 +67,7 @@ def export_upscaler(
     stage("converting to ONNX")
     graph = ClampedUpscaler(net).eval()
     dims = {0: torch.export.Dim("N", min=1), 2: torch.export.Dim("H", min=4, max=8192), 3: torch.export.Dim("W", min=4, max=8192)}
-    with _quiet():
+    with quiet_exporter():
         try:
             program = torch.onnx.export(
                 graph, (torch.rand(1, 3, 24, 40),), dynamo=True, input_names=["image"], output_names=["image_out"],
@@ -77,12 +77,7 @@ def export_upscaler(
             raise ExportError(f"the ONNX exporter failed on this upscaler: {type(e).__name__}: {e}") from None
     model = program.model_proto
     dataset = info.get("dataset", {})
-    summary = {
-        "name": name, "images_seen": meta.get("images_seen", 0), "checkpoint_step": step,
-        "dataset_name": dataset.get("name", ""), "dataset_size": dataset.get("images", ""),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "ganstudio_version": ganstudio.__version__,
-        "precision": "fp32", **(extra or {}),
-    }
+    summary = {**training_summary(name, meta, step, dataset, "fp32"), **(extra or {})}
     onnx.helper.set_model_props(model, upscaler_metadata(config.scale, summary))
     model.doc_string = f"GAN Studio x{config.scale} upscaler from {name}, {kimg:.1f} kimg"
     data = model.SerializeToString()

@@ -119,8 +119,7 @@ def _store(world_size: int) -> dist.Store:
     without a prefix per attempt, restarted workers read the addresses of the dead ones and gloo
     fails with "connection refused"."""
     host, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
-    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True":
-        store = dist.TCPStore(host, port, world_size, is_master=False, timeout=STARTUP_TIMEOUT)
-    else:  # rank 0 hosts it (a plain torch.distributed launch)
-        store = dist.TCPStore(host, port, world_size, is_master=int(os.environ["RANK"]) == 0, timeout=STARTUP_TIMEOUT)
+    # Under torchrun the agent hosts the store; otherwise rank 0 does.
+    hosts = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True" and os.environ.get("RANK") == "0"
+    store = dist.TCPStore(host, port, world_size, is_master=hosts, timeout=STARTUP_TIMEOUT)
     return dist.PrefixStore(f"ganstudio/attempt_{restart_count()}", store)

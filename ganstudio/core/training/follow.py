@@ -39,6 +39,10 @@ class RunFollower:
         self._log_offset = log.stat().st_size if log.is_file() else 0
         self._seen_samples = {p.name for p in (self.run_dir / "samples").glob("*.png")}
         self._seen_checkpoints = set(list_checkpoints(self.run_dir / "checkpoints"))
+        if self._seen_checkpoints:  # where the run resumes from, for the Started event
+            latest = max(self._seen_checkpoints)
+            meta = read_json(self.run_dir / "checkpoints" / f"{latest:07d}.json")
+            self.step, self.kimg = latest, float(meta.get("kimg", 0.0))
 
     def poll(self) -> list[ev.Event]:
         events: list[ev.Event] = []
