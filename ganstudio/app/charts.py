@@ -269,7 +269,7 @@ class ChartsPanel(QWidget):
                                    "and that fakes are real. Healthy runs hover in between;\nD(real) near 1 with D(fake) near 0 means D is winning.")
         self.d_outputs.add_series("real", "real", "#29a36a")
         self.d_outputs.add_series("fake", "fake", "#d9534f")
-        self.quality = LineChart("Quality (SWD, lower is better)", tooltip="Sliced Wasserstein distance between samples and your images,\n"
+        self.quality = LineChart("Quality: SWD, lower is best", tooltip="Sliced Wasserstein distance between samples and your images,\n"
                                  "measured at each checkpoint. Lower is better; the circle marks the best.")
         self.quality.add_series("swd", "SWD", "#8b72ff")
         self.augment = LineChart("Augmentation strength", y_range=(0.0, 1.0), tooltip="Probability p of the adaptive augmentation. It rises\n"
