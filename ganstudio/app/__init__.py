@@ -13,7 +13,7 @@ from ganstudio.app import immortal
 
 immortal.pin()  # before any Qt call: PySide6 6.12 drops references to None/True/False on Python 3.11
 
-__all__ = ["create_application", "run_app"]
+__all__ = ["create_application", "install_excepthook", "run_app"]
 
 
 def create_application(argv: Sequence[str] | None = None):  # noqa: ANN201 - QApplication, imported lazily
@@ -36,13 +36,25 @@ def create_application(argv: Sequence[str] | None = None):  # noqa: ANN201 - QAp
     return app
 
 
+def install_excepthook(window) -> None:  # noqa: ANN001 - the window that owns the dialogs
+    """A bug in a slot must not vanish into a terminal nobody watches: print it, show it, keep running.
+    It is not a training failure (training errors come through the worker), so it is not worded as one."""
+    from ganstudio.app import dialogs
+    from ganstudio.app.errors import describe
+
+    def excepthook(kind, value, tb) -> None:  # noqa: ANN001
+        sys.__excepthook__(kind, value, tb)
+        dialogs.show_error(window, describe(value.with_traceback(tb), doing="doing what you asked"))
+
+    sys.excepthook = excepthook
+
+
 def run_app(argv: Sequence[str] | None = None, explore: str | os.PathLike | None = None) -> int:
     """Open the app and run its event loop; returns the exit code. With `explore`, it opens on the
     Explore page with that exported generator (.onnx)."""
     from PySide6.QtGui import QGuiApplication
 
-    from ganstudio.app import dialogs, tasks
-    from ganstudio.app.errors import describe
+    from ganstudio.app import tasks
     from ganstudio.app.explore.render import stop_all
     from ganstudio.app.main_window import MainWindow
     from ganstudio.app.settings import Settings
@@ -53,13 +65,7 @@ def run_app(argv: Sequence[str] | None = None, explore: str | os.PathLike | None
     apply_theme(app, settings.theme)
     window = MainWindow(settings)
     QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: window.follow_system_theme())
-
-    def excepthook(kind, value, tb) -> None:  # noqa: ANN001
-        # A bug in a slot must not vanish into a terminal nobody watches: show it, keep running.
-        sys.__excepthook__(kind, value, tb)
-        dialogs.show_error(window, describe(value.with_traceback(tb), doing="working"))
-
-    sys.excepthook = excepthook
+    install_excepthook(window)
     app.aboutToQuit.connect(tasks.wait_for_all)
     app.aboutToQuit.connect(stop_all)
     window.show()

@@ -71,20 +71,26 @@ class _Never(Exception):
     """Stands for the core's error classes when the core is not loaded: nothing is an instance."""
 
 
-FREE_SPACE = "Free some space (old runs in the runs folder are a good place to start), then resume. "
+FREE_SPACE = "Free some space (old runs in the runs folder are a good place to start), then "
 
 
 def describe(exc: BaseException, *, doing: str = "training") -> AppError:
-    """The AppError to show for `exc`, raised while `doing` something ("training", "exporting")."""
+    """The AppError to show for `exc`, raised while `doing` something ("training", "exporting").
+    Only training talks about the run and resuming it; our own errors (GanStudioError) are expected
+    and already say what is wrong, so only the others carry a traceback for a bug report."""
     if isinstance(exc, AppError):
         return exc
-    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    training = doing == "training"
+    kept = f" {KEEPS_RUN}" if training else ""
+    again = "resume." if training else "try again."
+    ours = isinstance(exc, GanStudioError)
+    details = "" if ours else "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     full = _disk_full(exc)
     if full is not None:
-        if isinstance(exc, GanStudioError):  # the core's words name the file and what was kept
-            return DiskFullError(_capitalised(str(exc)), FREE_SPACE + KEEPS_RUN, details)
+        if ours:  # the core's words name the file and what was kept
+            return DiskFullError(_capitalised(str(exc)), FREE_SPACE + again + kept, details)
         where = f" while writing {full.filename}" if full.filename else ""
-        return DiskFullError(f"The disk ran out of space{where} during {doing}.", FREE_SPACE + KEEPS_RUN, details)
+        return DiskFullError(f"The disk ran out of space{where} during {doing}.", FREE_SPACE + again + kept, details)
     if isinstance(exc, PermissionError):
         return FolderError(
             f"GAN Studio is not allowed to {'read' if doing == 'scanning' else 'write'} {exc.filename or 'a file it needs'}.",
@@ -119,17 +125,24 @@ def describe(exc: BaseException, *, doing: str = "training") -> AppError:
     if _is_device_failure(exc):
         return DeviceError(
             f"The GPU failed during {doing}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}.",
-            f"{KEEPS_RUN} Resume it with a smaller batch, or on the CPU (Advanced, Device: CPU).",
+            f"{KEEPS_RUN} Resume it with a smaller batch, or on the CPU (Advanced, Device: CPU)." if training else
+            "Try again; if it fails again, close other programs that use the GPU.",
             details,
         )
     if isinstance(exc, OSError):
         return AppError(
             f"A file could not be read or written during {doing}: {exc.strerror or exc} ({exc.filename or 'no file name'}).",
-            f"Check that the disk is connected and writable, then resume. {KEEPS_RUN}",
+            f"Check that the disk is connected and writable, then {again}{kept}",
             details,
         )
-    return RunError(
-        f"An unexpected error stopped {doing}: {type(exc).__name__}: {exc}",
-        f"{KEEPS_RUN} Resume the run; if this happens again, please report it with the details below.",
+    if training:
+        return RunError(
+            f"An unexpected error stopped training: {type(exc).__name__}: {exc}",
+            f"{KEEPS_RUN} Resume the run; if this happens again, please report it with the details below.",
+            details,
+        )
+    return AppError(
+        f"An unexpected error happened while {doing}: {type(exc).__name__}: {exc}",
+        "GAN Studio goes on working. Try again; if this happens again, please report it with the details below.",
         details,
     )

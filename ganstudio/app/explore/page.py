@@ -105,7 +105,7 @@ class ExplorePage(QWidget):
         self.open_button.clicked.connect(self.choose_model)
         self.dataset_button = QPushButton("Make a dataset…")
         self.dataset_button.setToolTip("Generate many images into a folder, e.g. to enlarge a training set (Ctrl+Shift+M).")
-        self.dataset_button.clicked.connect(self.make_dataset)
+        self.dataset_button.clicked.connect(lambda: self.make_dataset())  # not clicked(bool) as the request
         header = QHBoxLayout()
         header.addWidget(self.back_button)
         header.addWidget(self.title)
@@ -242,7 +242,7 @@ class ExplorePage(QWidget):
             action = QAction(tip, self)
             action.setShortcut(QKeySequence(keys))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())  # triggered(bool) is no argument
             self.addAction(action)
         remove = QAction("Remove favourites", self.favourites.list)
         remove.setShortcut(QKeySequence.StandardKey.Delete)
