@@ -130,3 +130,22 @@ def test_a_bug_behind_a_button_is_not_reported_as_a_training_error(qtbot, dialog
     (what, todo), = dialogs.errors()
     assert "AttributeError" in what and "training" not in what.lower()
     assert "resume" not in todo.lower() and "report it" in todo
+
+
+# ---- Starting training ---------------------------------------------------------------------------
+
+
+def test_start_on_a_fresh_launch_trains_nothing_into_the_working_directory(qtbot, make_window, tmp_path, monkeypatch):
+    cwd = tmp_path / "launched-from"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    window = make_window()
+    press(qtbot, window.start_page.choose_button, "Ctrl+Return")  # Training > Start on the start page
+    press(qtbot, window.start_page.choose_button, "Alt+End")  # View > Train page
+    page = window.train_page
+    assert window.pages.currentWidget() is page
+    assert not page.start_button.isEnabled() and not window.start_action.isEnabled()
+    assert "start page" in page.state_label.text()
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    press(qtbot, page.start_button, "Ctrl+Return")
+    assert page.session is None and not list(cwd.iterdir())

@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close GAN Studio (a running training saves a checkpoint first)")
 
         train = bar.addMenu("&Training")
-        self.start_action = self._action(train, "&Start or resume", t.start, [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")], "Start training")
+        self.start_action = self._action(train, "&Start or resume", self.start_training, [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")], "Start training")
         self.pause_action = self._action(train, "&Pause / go on", t.toggle_pause, QKeySequence("Ctrl+P"), "Pause training, or go on")
         self.stop_action = self._action(train, "S&top", t.stop, QKeySequence("Ctrl+."), "Save a checkpoint and stop")
         self.snapshot_action = self._action(train, "Snapshot &now", t.snapshot_now, QKeySequence("Ctrl+Shift+N"), "Make a sample grid now")
@@ -254,6 +254,12 @@ class MainWindow(QMainWindow):
     def refresh_runs(self) -> None:
         roots = [self.settings.runs_dir, *self.settings.recent_runs]
         self.start_page.refresh_runs(roots, self.settings.runs_dir)
+
+    def start_training(self) -> None:
+        """Training > Start: the run set up on the train page, shown while it starts."""
+        if self.train_page.start_button.isEnabled():
+            self.show_train()
+            self.train_page.start()
 
     def _busy(self) -> bool:
         """One run trains at a time: say so and show it."""

@@ -227,7 +227,7 @@ class TrainPage(QWidget):
 
     def start(self) -> None:
         """Start (setup) or resume (idle) with the panel's settings."""
-        if self.state == "setup":
+        if self.state == "setup" and self.run_dir is not None:  # None: no folder or demo chosen yet
             choices = self.options.choices()
             suggested = self.summary.suggested_resolution if self.summary else 64
             device_type = self.summary.device_type if self.summary else self.options.device_type
@@ -389,7 +389,8 @@ class TrainPage(QWidget):
         self.state = state
         training = state in ("starting", "running", "paused", "stopping")
         self.start_button.setText("Resume training" if state == "idle" else "Start training")
-        self.start_button.setEnabled(state == "setup" or (state == "idle" and self.has_checkpoint))
+        chosen = self.run_dir is not None  # a folder or the demo set up; else Start would train into the working directory
+        self.start_button.setEnabled((state == "setup" and chosen) or (state == "idle" and self.has_checkpoint))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         can_pause = self.session is None or self.session.supports_pause
         self.pause_button.setEnabled(state in ("starting", "running", "paused") and can_pause)
@@ -401,7 +402,7 @@ class TrainPage(QWidget):
         if training:
             self.options.set_mode("locked")
         self.state_label.setText({
-            "setup": "Ready to start", "idle": "Not training", "starting": "Starting…", "running": "Training",
+            "setup": "Ready to start" if chosen else "Choose a folder or the demo on the start page", "idle": "Not training", "starting": "Starting…", "running": "Training",
             "paused": "Paused", "stopping": "Saving a checkpoint…",
         }[state])
         self.state_changed.emit(state)
