@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QPushButton, QWidget
 
+from conftest import make_image_folder
 from ganstudio.app.explore import ExplorePage
 from ganstudio.app.explore.dataset_dialog import DatasetDialog
 
@@ -149,3 +150,33 @@ def test_start_on_a_fresh_launch_trains_nothing_into_the_working_directory(qtbot
     qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     press(qtbot, page.start_button, "Ctrl+Return")
     assert page.session is None and not list(cwd.iterdir())
+
+
+def set_up_training(qtbot, window, folder: Path) -> None:  # noqa: ANN001
+    """Choose Folder… on the start page, then Set up training, as a user does."""
+    with qtbot.waitSignal(window.start_page.scan(folder).succeeded, timeout=TIMEOUT_MS):
+        pass
+    click(qtbot, window.start_page.continue_button)
+
+
+def type_into(qtbot, box, text: str) -> None:  # noqa: ANN001
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Tab)
+
+
+def test_shortening_quick_look_trains_at_the_32_px_it_shows(qtbot, make_window, tmp_path):
+    window = make_window()
+    set_up_training(qtbot, window, make_image_folder(tmp_path / "big", count=8, size=96))  # allows 64 px
+    page = window.train_page
+    click(qtbot, page.options.preset_buttons["quick"])
+    type_into(qtbot, page.options.length, "2.5")
+    assert page.options.choices().preset == "custom" and page.options.length.value() == 2.5
+    assert page.options.resolution.currentText() == "Automatic (32 px)" and page.options.estimate.text().startswith("32 px")
+    with qtbot.waitSignal(page.training_started, timeout=TIMEOUT_MS):
+        click(qtbot, page.start_button)
+    config = page.session.job.config
+    assert config.model.resolution == 32 and config.minutes == 2.5
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
+        page.stop()

@@ -27,6 +27,7 @@ class OptionsPanel(QWidget):
         self._suggested, self._device_type, self._class_count, self._gpu_count = 64, "cpu", 0, 0
         self._done_kimg = 0.0  # already trained (a resumed run): "kimg in total" estimates the rest
         self._updating = False
+        self._base = "balanced"  # the preset the settings came from (TrainingChoices.base)
         self._mode = "new"
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -190,7 +191,6 @@ class OptionsPanel(QWidget):
                 self.device.addItem(DEVICE_NAMES["gpus"].format(n=gpu_count), "gpus")
             elif gpu_count <= 1 and index >= 0:
                 self.device.removeItem(index)
-        self.resolution.setItemText(0, f"Automatic ({resolve_resolution(dataclasses.replace(self.choices(), resolution=None), suggested_resolution, device_type)} px)")
         self._apply_mode()
         self._refresh()
 
@@ -200,6 +200,7 @@ class OptionsPanel(QWidget):
 
     def set_choices(self, choices: TrainingChoices) -> None:
         self._updating = True
+        self._base = choices.base
         try:
             self.preset_group.setExclusive(False)  # an exclusive group cannot uncheck its last button ("custom")
             for key, button in self.preset_buttons.items():
@@ -229,6 +230,7 @@ class OptionsPanel(QWidget):
         checked = [k for k, b in self.preset_buttons.items() if b.isChecked()]
         return TrainingChoices(
             preset=checked[0] if checked else "custom",
+            base=self._base,
             resolution=self.resolution.currentData(),
             batch=self.batch.value(),
             g_lr=self.g_lr.value(),
@@ -276,8 +278,10 @@ class OptionsPanel(QWidget):
     def _refresh(self) -> None:
         choices = self.choices()
         preset = PRESETS_BY_KEY.get(choices.preset)
-        self.preset_summary.setText(preset.summary if preset else "Custom settings.")
+        self.preset_summary.setText(preset.summary if preset else f"Custom settings, from {choices.preset_or_base.title}.")
         resolution = resolve_resolution(choices, self._suggested, self._device_type)
+        automatic = resolve_resolution(dataclasses.replace(choices, resolution=None), self._suggested, self._device_type)
+        self.resolution.setItemText(0, f"Automatic ({automatic} px)")  # here, so it never lags an edit
         speed = estimated_speed(resolution, self._device_type)
         kimg = expected_kimg(choices, resolution, self._device_type)
         where = "a GPU" if self._device_type == "cuda" else "this CPU"

@@ -45,9 +45,12 @@ PRESETS_BY_KEY = {p.key: p for p in PRESETS}
 
 @dataclass(frozen=True)
 class TrainingChoices:
-    """Everything the train page lets a user set. `resolution` None means the preset's pick."""
+    """Everything the train page lets a user set. `resolution` None means the preset's pick.
+    `base` is the preset the settings came from: once edited they are "custom", and Automatic
+    resolution still follows that preset, so the size shown is the size trained."""
 
     preset: str = "balanced"
+    base: str = "balanced"
     resolution: int | None = None
     batch: int = 16
     g_lr: float = 2e-3
@@ -76,13 +79,20 @@ class TrainingChoices:
             return cls()
         if choices.preset not in PRESETS_BY_KEY and choices.preset != "custom":
             choices = dataclasses.replace(choices, preset="balanced")
+        if choices.preset in PRESETS_BY_KEY or choices.base not in PRESETS_BY_KEY:
+            choices = dataclasses.replace(choices, base=choices.preset if choices.preset in PRESETS_BY_KEY else "balanced")
         if choices.resolution not in (None, *RESOLUTIONS) or choices.device not in DEVICES:
             choices = dataclasses.replace(choices, resolution=None, device="auto")
         return choices
 
     def with_preset(self, key: str) -> "TrainingChoices":
         preset = PRESETS_BY_KEY[key]
-        return dataclasses.replace(self, preset=key, resolution=None, length_unit="minutes", length=preset.minutes)
+        return dataclasses.replace(self, preset=key, base=key, resolution=None, length_unit="minutes", length=preset.minutes)
+
+    @property
+    def preset_or_base(self) -> Preset:
+        """The preset chosen, or for custom settings the one they came from."""
+        return PRESETS_BY_KEY.get(self.preset) or PRESETS_BY_KEY.get(self.base, PRESETS_BY_KEY["balanced"])
 
 
 def preset_resolution(preset: Preset, suggested: int, device_type: str) -> int:
@@ -118,8 +128,7 @@ def cadence(total_kimg: float) -> tuple[float, float]:
 def resolve_resolution(choices: TrainingChoices, suggested: int, device_type: str) -> int:
     if choices.resolution is not None:
         return choices.resolution
-    preset = PRESETS_BY_KEY.get(choices.preset, PRESETS_BY_KEY["balanced"])
-    return preset_resolution(preset, suggested, device_type)
+    return preset_resolution(choices.preset_or_base, suggested, device_type)
 
 
 def expected_kimg(choices: TrainingChoices, resolution: int, device_type: str) -> float:
@@ -131,7 +140,7 @@ def expected_kimg(choices: TrainingChoices, resolution: int, device_type: str) -
 def build_config(choices: TrainingChoices, *, suggested_resolution: int, device_type: str, num_classes: int = 0) -> TrainConfig:
     """The TrainConfig for a new run from the user's choices."""
     resolution = resolve_resolution(choices, suggested_resolution, device_type)
-    preset = PRESETS_BY_KEY.get(choices.preset, PRESETS_BY_KEY["balanced"])
+    preset = choices.preset_or_base
     snapshot, checkpoint = cadence(expected_kimg(choices, resolution, device_type))
     by_minutes = choices.length_unit == "minutes"
     return TrainConfig(
