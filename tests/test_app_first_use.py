@@ -180,3 +180,28 @@ def test_shortening_quick_look_trains_at_the_32_px_it_shows(qtbot, make_window, 
     assert config.model.resolution == 32 and config.minutes == 2.5
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
         page.stop()
+
+
+def click_seed(qtbot, page: ExplorePage, seed: int) -> None:
+    grid = page.grid.list
+    item = next(grid.item(r) for r in range(grid.count()) if grid.item(r).data(Qt.ItemDataRole.UserRole) == seed)
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=grid.visualItemRect(item).center())
+
+
+def highlighted_seed(page: ExplorePage) -> int | None:
+    item = page.grid.list.currentItem()
+    return item.data(Qt.ItemDataRole.UserRole) if item is not None and item.isSelected() else None
+
+
+@pytest.mark.parametrize("second", ["exported_model", "exported_conditional_model"])
+def test_after_opening_a_second_model_the_enlarged_seed_is_the_highlighted_one(qtbot, explore, request, exported_model, second):
+    page = explore(exported_model)
+    click_seed(qtbot, page, 5)
+    qtbot.waitUntil(lambda: page.shown is not None and page.shown[0].seed == 5, timeout=TIMEOUT_MS)
+    open_model(qtbot, page, request.getfixturevalue(second))
+    qtbot.wait(300)  # any late render of the old model would land now
+    assert highlighted_seed(page) == page.shown[0].seed == page.recipe.seed
+    assert f"Seed {page.shown[0].seed}<" in page.caption.text()
+    click_seed(qtbot, page, 2)
+    qtbot.waitUntil(lambda: page.shown[0].seed == 2, timeout=TIMEOUT_MS)
+    assert highlighted_seed(page) == 2

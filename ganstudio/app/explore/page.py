@@ -277,6 +277,7 @@ class ExplorePage(QWidget):
 
     def _opened(self, model, serial: int) -> None:  # noqa: ANN001 - GeneratorModel
         self.model, self.serial, self.opening = model, serial, None
+        self.recipe = self.shown = None  # nothing below may re-render the previous model's seed
         info = model.info
         self.title.setText(info.name)
         classes = f", {len(info.classes)} classes" if info.classes else ""
@@ -354,6 +355,7 @@ class ExplorePage(QWidget):
                 return  # an older request that finished late
             self._focus_shown = r.seq
             self.shown = (r.tag, r.images[0])
+            self.grid.select_seed(r.tag.seed)  # the highlight is always the seed enlarged
             self.focus.set_image(r.images[0], r.seq)
             self.variations.set_centre(r.images[0])
             self._update_caption()
