@@ -205,3 +205,43 @@ def test_after_opening_a_second_model_the_enlarged_seed_is_the_highlighted_one(q
     click_seed(qtbot, page, 2)
     qtbot.waitUntil(lambda: page.shown[0].seed == 2, timeout=TIMEOUT_MS)
     assert highlighted_seed(page) == 2
+
+
+# ---- A folder with nothing usable ----------------------------------------------------------------
+
+
+def make_unusable_folder(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (folder / "notes.png").write_text("a text file with a picture's name")
+    return folder
+
+
+def test_choosing_a_folder_of_only_broken_files_offers_nothing_to_train(qtbot, make_window, tmp_path, monkeypatch):
+    folder = make_unusable_folder(tmp_path / "broken")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    window = make_window()
+    page = window.start_page
+    with qtbot.waitSignal(page.new_run, timeout=5000, raising=False) as set_up:
+        click(qtbot, page.choose_button)
+        qtbot.waitUntil(lambda: page.choose_button.isEnabled(), timeout=TIMEOUT_MS)
+    assert "Nothing to train on" in page.scan_status.text() and "Choose another folder" in page.scan_status.text()
+    assert not page.continue_button.isVisible() and not page.suggestion.isVisible()
+    assert page.skipped.count() == 3 and page.summary is None
+    assert not set_up.signal_triggered and window.pages.currentWidget() is page
+
+
+def test_a_start_that_fails_on_unusable_pictures_leaves_no_run_folder(qtbot, make_window, dialogs, tmp_path, tiny_config):
+    from ganstudio.app.worker import TrainingJob
+
+    folder = make_unusable_folder(tmp_path / "broken")
+    window = make_window()
+    page = window.train_page
+    run = window.settings.runs_dir / "broken"
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
+        page.start_job(TrainingJob.new(run, tiny_config(kimg=0.032), folder))
+    (what, _todo), = dialogs.errors()
+    assert "broken" in what
+    assert not run.exists()
+    assert page.state_label.text() != "Ready to start" and page.start_button.isEnabled()

@@ -278,6 +278,14 @@ class StartPage(QWidget):
             shown = path.relative_to(summary.root) if path.is_relative_to(summary.root) else path
             self.skipped.addItem(QListWidgetItem(warning, f"{shown}: {reason}"))
         self.skipped_title.setText(f"Skipped {len(summary.skipped)}, and why:")
+        if summary.count == 0:  # nothing to suggest and nothing to set up
+            self.summary = None
+            self.scan_status.setText(f"<b>Nothing to train on</b>: none of the {len(summary.skipped)} files in {summary.root} "
+                                     "is a picture that can be read (why below). Choose another folder.")
+            self._show_summary_widgets(True)
+            for w in (self.thumbs, self.suggestion, self.continue_button):
+                w.hide()
+            return
         preset = PRESETS_BY_KEY["balanced"]
         resolution = preset_resolution(preset, summary.suggested_resolution, summary.device_type)
         kimg = preset.minutes * 60 * estimated_speed(resolution, summary.device_type) / 1000

@@ -337,6 +337,8 @@ class TrainPage(QWidget):
         if job is not None and not job.resuming and (finished is None or not (job.run_dir / "run.json").is_file()):
             self._set_state("setup")  # a new run that never began: the settings stay editable for another try
             self.options.set_mode("new")
+            if finished is None or finished.reason == "error":
+                self.state_label.setText("Did not start: see the message")
         else:
             if self.run_dir is not None:
                 self.has_checkpoint = self.has_checkpoint or (self.run_dir / "checkpoints").is_dir() and any((self.run_dir / "checkpoints").glob("*.safetensors"))

@@ -47,6 +47,17 @@ class TrainingJob:
         return self.config is None
 
 
+def _remove_if_unused(run_dir: Path) -> None:
+    """A new run that failed before it wrote anything leaves no folder behind (its lock file is
+    released by then: the core closes it when run() returns or raises)."""
+    try:
+        if {p.name for p in run_dir.iterdir()} <= {".lock"}:
+            (run_dir / ".lock").unlink(missing_ok=True)
+            run_dir.rmdir()
+    except OSError:
+        pass  # not there, or in use: leaving it is harmless
+
+
 class TrainingWorker(QObject):
     """Lives in the training thread. `work()` blocks there until the run finishes."""
 
@@ -89,9 +100,17 @@ class TrainingWorker(QObject):
 
     def _train(self) -> None:
         load_core()  # torch loads here, off the GUI thread
+        job = self.job
+        created = not job.resuming and not job.run_dir.exists()
+        try:
+            self._train_job(job)
+        finally:
+            if created:
+                _remove_if_unused(job.run_dir)
+
+    def _train_job(self, job: TrainingJob) -> None:
         from ganstudio.core.training.run import TrainingRun
 
-        job = self.job
         with self._lock:
             if self._stop_requested:  # stopped before anything was created: leave no run folder
                 self.finished.emit(ev.Finished(0, 0.0, "stopped", "stopped before training began"))
