@@ -19,11 +19,22 @@ from ganstudio.errors import GanStudioError
 DEFAULT_RUNS = Path("runs")
 
 
+def _more_than_zero(text: str) -> float:
+    """An argparse type for --minutes and --kimg: a length of training, so more than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a length of training: give a number more than 0")
+    return value
+
+
 def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resolution", type=int, choices=(32, 64, 128, 256), help="training size in px (default: from the data and device)")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=float, help="train for this many minutes")
-    budget.add_argument("--kimg", type=float, help="train until this many thousand images have been shown to D")
+    budget.add_argument("--minutes", type=_more_than_zero, help="train for this many minutes")
+    budget.add_argument("--kimg", type=_more_than_zero, help="train until this many thousand images have been shown to D")
     p.add_argument("--batch", type=int, default=16, help="images per step (default 16)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -66,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train on procedural demo shapes for a few minutes, writing sample grids as it goes.",
     )
     demo.add_argument("--out", metavar="RUN", help=f"run folder (default: {DEFAULT_RUNS}/demo)")
-    demo.add_argument("--minutes", type=float, default=3.0, help="how long to train (default 3)")
+    demo.add_argument("--minutes", type=_more_than_zero, default=3.0, help="how long to train (default 3)")
     demo.add_argument("--device", default="auto", help="auto, cpu or cuda")
     demo.set_defaults(func=_cmd_demo, export=True)
 
@@ -103,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--scale", type=int, choices=(2, 4), default=2, help="enlargement factor (default 2)")
     up.add_argument("--out", metavar="RUN", help=f"run folder to create (default: {DEFAULT_RUNS}/<data name>-x<scale>)")
     budget = up.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=float, help="train for this many minutes (default: 10, unless --kimg)")
-    budget.add_argument("--kimg", type=float, help="train until this many thousand patches have been seen")
+    budget.add_argument("--minutes", type=_more_than_zero, help="train for this many minutes (default: 10, unless --kimg)")
+    budget.add_argument("--kimg", type=_more_than_zero, help="train until this many thousand patches have been seen")
     up.add_argument("--batch", type=int, default=16, help="patches per step (default 16)")
     up.add_argument("--resolution", type=int, choices=(64, 128, 256),
                     help="images are decoded as squares this big (default: the largest not above the images' "
@@ -204,6 +215,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
     if args.config:
         config = _config_file(args)
+    if not args.folder:
+        length = (f"for {config.minutes:g} minutes" if config.minutes else f"until {config.kimg:g} kimg" if config.kimg
+                  else "until you stop it (--minutes or --kimg set a length)")
+        print(f"No FOLDER given: training on the built-in demo shapes {length}. Press Ctrl-C to stop; "
+              "a checkpoint is saved first.", flush=True)
     out = Path(args.out) if args.out else _unique_run_dir(name)
     return _drive(TrainingRun.new(out, config, args.folder), export=args.export)
 
@@ -323,7 +339,7 @@ def _drive(run, *, export: bool = False, exporter=None) -> int:  # noqa: ANN001 
     interrupts = 0
     distributed = run.world.distributed
 
-    def on_sigint(signum, frame) -> None:  # noqa: ANN001
+    def on_stop_signal(signum, frame) -> None:  # noqa: ANN001 - Ctrl-C, or SIGTERM (timeout, logout, a service manager)
         nonlocal interrupts
         interrupts += 1
         if distributed:
@@ -338,11 +354,14 @@ def _drive(run, *, export: bool = False, exporter=None) -> int:  # noqa: ANN001 
         printer.note("stopping: saving a checkpoint first (Ctrl-C again to abort without saving)")
         run.stop()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Under torchrun the launcher's SIGTERM must end a worker at once (it restarts them all).
+    stop_signals = (signal.SIGINT,) if distributed else (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, on_stop_signal) for sig in stop_signals}
     try:
         finished = run.run()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if not run.main:
         return 0  # rank 0 reports and exports for the run
     printer.summary(run.folder.path, finished)

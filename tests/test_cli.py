@@ -124,3 +124,67 @@ def test_generate_from_a_file_that_is_not_a_model(tmp_path, capsys):
     assert main(["generate", str(bad), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "notes.onnx could not be opened as an ONNX model" in err and "Traceback" not in err
+
+
+# ---- issue 15: what a new user typed ------------------------------------------------------------
+
+
+def _tiny_config_file(tmp_path, tiny_config, **changes):  # noqa: ANN001, ANN202
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(tiny_config(**changes).to_dict()))
+    return path
+
+
+def test_train_with_no_folder_says_it_trains_the_demo_and_how_to_stop(tmp_path, tiny_config, capsys):
+    config = _tiny_config_file(tmp_path, tiny_config)
+    assert main(["train", "--out", str(tmp_path / "run"), "--config", str(config), "--kimg", "0.032", "--no-export"]) == 0
+    out = capsys.readouterr().out
+    assert "No FOLDER given: training on the built-in demo shapes until 0.032 kimg" in out and "Ctrl-C to stop" in out
+
+
+@pytest.mark.parametrize(("command", "length"), [
+    (command, length)
+    for command in (["train"], ["demo"], ["train-upscaler", "pics"])
+    for length in (["--minutes", "-5"], ["--minutes", "0"], ["--kimg", "-1"], ["--kimg", "0"])
+    if command != ["demo"] or length[0] == "--minutes"  # demo has no --kimg
+])
+def test_a_negative_or_zero_training_length_is_refused(tmp_path, capsys, command, length):
+    with pytest.raises(SystemExit) as exc:
+        main([*command, *length, "--out", str(tmp_path / "run")])
+    assert exc.value.code == 2
+    assert f"{length[1]} is not a length of training: give a number more than 0" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_sigterm_saves_a_checkpoint_as_ctrl_c_does(tmp_path, tiny_config):
+    import os
+    import signal
+    import time
+
+    run = tmp_path / "run"
+    config = _tiny_config_file(tmp_path, tiny_config)
+    process = subprocess.Popen([sys.executable, "-m", "ganstudio", "train", "--out", str(run), "--config", str(config),
+                                "--minutes", "30", "--no-export"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not any((run / "samples").glob("*")) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)  # training has begun once the first sample grid is written
+        assert process.poll() is None, process.stdout.read()
+        os.kill(process.pid, signal.SIGTERM)  # what `timeout`, a logout or a service manager sends
+        out, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, out
+    assert "saving a checkpoint first" in out
+    assert list((run / "checkpoints").glob("*.safetensors")), out
+
+
+def test_upscale_of_only_bad_files_leaves_no_output_folder(tmp_path, capsys):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    out = tmp_path / "upscaled"
+    assert main(["upscale", "builtin", str(tmp_path / "empty.png"), str(tmp_path / "broken.jpg"), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "empty.png" in err and "broken.jpg" in err and "Traceback" not in err
+    assert not out.exists()

@@ -4,6 +4,7 @@ seed information. PNG writing overlaps the next image's upscale on a second thre
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -155,6 +156,7 @@ def upscale_files(
     out = Path(out)
     scale = scale or model.scale
     targets = [(src, out / output_name(rel, scale)) for src, rel in inputs]
+    created = not out.exists()  # removed again if nothing could be written into it
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -189,4 +191,9 @@ def upscale_files(
         if pending is not None:
             result.written.append(pending.result())
     result.seconds = time.perf_counter() - start
+    if created and not result.written:
+        with contextlib.suppress(OSError):  # subfolders made for files that then failed go too
+            for folder in sorted((p for p in out.rglob("*") if p.is_dir()), reverse=True):
+                folder.rmdir()
+            out.rmdir()
     return result
