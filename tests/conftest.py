@@ -52,6 +52,7 @@ def tiny_config():
         defaults = dict(
             model=model, batch=8, snapshot_kimg=0.032, checkpoint_kimg=0.064,
             metric_images=64, grid_size=4, log_interval=2, r1_interval=2,
+            kid=False,  # the pretrained scoring network costs seconds; tests/test_kid.py covers it
         )
         defaults.update(changes)
         return TrainConfig(**defaults)
@@ -130,12 +131,16 @@ class Dialogs:
         from PySide6.QtWidgets import QMessageBox
 
         self.shown: list[tuple[QMessageBox.Icon, str, str]] = []
+        self.titles: list[str] = []  # each dialog's window title, in order
+        self.details: list[str] = []  # each dialog's Show Details text ("" for none), in order
         self.answer = QMessageBox.StandardButton.Yes
 
     def exec(self, box):  # noqa: ANN001, ANN201
         from PySide6.QtWidgets import QMessageBox
 
         self.shown.append((box.icon(), box.text(), box.informativeText()))
+        self.titles.append(box.windowTitle())
+        self.details.append(box.detailedText())
         return self.answer if box.icon() == QMessageBox.Icon.Question else QMessageBox.StandardButton.Ok
 
     def errors(self) -> list[tuple[str, str]]:

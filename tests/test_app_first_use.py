@@ -245,3 +245,35 @@ def test_a_start_that_fails_on_unusable_pictures_leaves_no_run_folder(qtbot, mak
     assert "broken" in what
     assert not run.exists()
     assert page.state_label.text() != "Ready to start" and page.start_button.isEnabled()
+
+
+# ---- Errors a user can expect --------------------------------------------------------------------
+
+
+def test_choosing_an_empty_folder_shows_what_to_do_without_a_traceback(qtbot, make_window, dialogs, tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "empty"))
+    window = make_window()
+    with qtbot.waitSignal(window.start_page.scan_failed, timeout=TIMEOUT_MS):
+        click(qtbot, window.start_page.choose_button)
+    (what, todo), = dialogs.errors()
+    assert "No images found" in what and "Choose a folder" in todo
+    assert dialogs.details == [""]  # nothing under Show Details: it is not a bug
+
+
+def test_upscaling_a_folder_with_a_broken_file_saves_the_rest_and_says_so(qtbot, make_window, dialogs, tmp_path, monkeypatch):
+    folder = make_image_folder(tmp_path / "pics", count=3, size=24)
+    (folder / "z-broken.png").write_bytes(b"\x89PNG not really")
+    window = make_window()
+    page = window.upscale_page
+    window.show_upscale()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    with qtbot.waitSignal(page.preview_ready, timeout=TIMEOUT_MS):
+        click(qtbot, page.empty_folder)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "out"))
+    with qtbot.waitSignal(page.saved, timeout=TIMEOUT_MS):
+        click(qtbot, page.save_button)
+    assert len(list((tmp_path / "out").glob("*.png"))) == 3
+    (what, todo), = dialogs.errors()
+    assert dialogs.titles == ["Some images were not upscaled"]
+    assert "the other 3 were saved" in what and "z-broken.png" in todo

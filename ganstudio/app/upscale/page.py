@@ -45,6 +45,10 @@ class UpscaleError(AppError):
     title = "Cannot upscale"
 
 
+class PartlyUpscaledError(AppError):
+    title = "Some images were not upscaled"  # the others were saved: not "Cannot upscale"
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     kind: str  # "builtin" or "file"
@@ -485,8 +489,10 @@ class UpscalePage(QWidget):
         if result.failed:
             names = "\n".join(f"• {why}" for _, why in result.failed[:8])
             more = f"\n… and {len(result.failed) - 8} more" if len(result.failed) > 8 else ""
-            self.error.emit(UpscaleError(f"{len(result.failed)} of the images could not be upscaled; the others were saved.",
-                                         names + more))
+            kind = PartlyUpscaledError if result.written else UpscaleError
+            self.error.emit(kind(f"{len(result.failed)} of the images could not be upscaled; "
+                                 + (f"the other {len(result.written)} were saved." if result.written else "none was saved."),
+                                 names + more))
         self.saved.emit(result)
 
     # ---- drops -------------------------------------------------------------------------------
