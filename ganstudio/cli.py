@@ -404,9 +404,9 @@ def _cmd_explore(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.command:
-        return _open_app(parser)
     try:
+        if not args.command:
+            return _open_app(parser)
         return args.func(args)
     except UsageError as e:
         parser.error(str(e))

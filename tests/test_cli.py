@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -188,3 +189,24 @@ def test_upscale_of_only_bad_files_leaves_no_output_folder(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "empty.png" in err and "broken.jpg" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_the_app_without_qt_x11_libraries_names_the_packages_instead_of_aborting():
+    """A subprocess, so that no QApplication exists yet (as when a user types `ganstudio`)."""
+    code = (
+        "import ctypes, sys\n"
+        "real = ctypes.CDLL\n"
+        "def without_icccm(name, *a, **k):\n"
+        "    if 'xcb-icccm' in str(name) or 'xcb-keysyms' in str(name):\n"
+        "        raise OSError(f'{name}: cannot open shared object file')\n"
+        "    return real(name, *a, **k)\n"
+        "ctypes.CDLL = without_icccm  # as on a Debian 12 desktop without libxcb-icccm4 and libxcb-keysyms1\n"
+        "from ganstudio.cli import main\n"
+        "sys.exit(main([]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**env, "DISPLAY": ":12345"})
+    assert result.returncode == 1, result.stderr
+    assert "libxcb-icccm4, libxcb-keysyms1" in result.stderr and "sudo apt-get install" in result.stderr
+    assert "Traceback" not in result.stderr

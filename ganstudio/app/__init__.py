@@ -17,8 +17,14 @@ __all__ = ["create_application", "install_excepthook", "run_app"]
 
 
 def create_application(argv: Sequence[str] | None = None):  # noqa: ANN201 - QApplication, imported lazily
-    """The QApplication with GAN Studio's names, icon and theme (reused if one exists)."""
+    """The QApplication with GAN Studio's names, icon and theme (reused if one exists). Raises
+    MissingQtLibraries (a GanStudioError naming the packages) where Qt would abort without them."""
     from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        from ganstudio.app.qt_libs import check_qt_libraries
+
+        check_qt_libraries()
 
     from ganstudio.app.resources import app_icon
     from ganstudio.app.settings import APPLICATION, ORGANIZATION
