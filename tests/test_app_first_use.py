@@ -277,3 +277,27 @@ def test_upscaling_a_folder_with_a_broken_file_saves_the_rest_and_says_so(qtbot,
     (what, todo), = dialogs.errors()
     assert dialogs.titles == ["Some images were not upscaled"]
     assert "the other 3 were saved" in what and "z-broken.png" in todo
+
+
+# ---- The artist's way in -------------------------------------------------------------------------
+
+
+def test_the_start_page_opens_a_model_in_explore(qtbot, make_window, exported_model, monkeypatch):
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(exported_model), ""))
+    window = make_window()
+    try:
+        with qtbot.waitSignal(window.explore_page.model_opened, timeout=TIMEOUT_MS):
+            click(qtbot, window.start_page.explore_button)
+        assert window.pages.currentWidget() is window.explore_page and window.explore_page.model.path == exported_model
+    finally:
+        window.explore_page.shutdown()
+
+
+def test_the_start_page_upscales_chosen_pictures(qtbot, make_window, tmp_path, monkeypatch):
+    folder = make_image_folder(tmp_path / "pics", count=2, size=24)
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(p) for p in sorted(folder.glob("*.png"))], ""))
+    window = make_window()
+    page = window.upscale_page
+    with qtbot.waitSignal(page.preview_ready, timeout=TIMEOUT_MS):
+        click(qtbot, window.start_page.upscale_button)
+    assert window.pages.currentWidget() is page and page.list.count() == 2

@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         s.resume_run.connect(self.resume_run)
         s.scan_failed.connect(self.show_error)
         s.change_runs_dir.connect(self.choose_runs_dir)
+        s.explore_requested.connect(self.explore_model_dialog)
+        s.upscale_requested.connect(self.upscale_dialog)
         t.back_requested.connect(self.show_start)
         t.training_started.connect(self._on_training_started)
         t.training_ended.connect(self._on_training_ended)

@@ -83,6 +83,8 @@ class StartPage(QWidget):
     resume_run = Signal(Path)
     scan_failed = Signal(object)  # AppError
     change_runs_dir = Signal()
+    explore_requested = Signal()  # the artist's way in: a trained model, no training
+    upscale_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,6 +109,7 @@ class StartPage(QWidget):
         left.addWidget(self.banner)
         left.addWidget(self._build_new_run(), 1)
         left.addWidget(self._build_demo())
+        left.addWidget(self._build_use_a_model())
 
         right = QVBoxLayout()
         right.addWidget(label("Past runs", "heading"))
@@ -215,6 +218,24 @@ class StartPage(QWidget):
         self.demo_button.setToolTip("Start a Quick look run on the built-in demo shapes (Ctrl+Shift+D).")
         self.demo_button.clicked.connect(self.demo_requested)
         row.addWidget(self.demo_button)
+        layout.addLayout(row)
+        return frame
+
+    def _build_use_a_model(self) -> QFrame:
+        frame, layout = card()
+        row = QHBoxLayout()
+        text = QVBoxLayout()
+        text.addWidget(label("Use a trained model", "heading"))
+        text.addWidget(label("Explore what an exported model makes, or enlarge pictures with an upscaler.", "muted"))
+        row.addLayout(text, 1)
+        self.explore_button = QPushButton("Explore a model…")
+        self.explore_button.setToolTip("Open an exported generator (.onnx) on the Explore page (Ctrl+Shift+O).")
+        self.explore_button.clicked.connect(self.explore_requested)
+        self.upscale_button = QPushButton("Upscale pictures…")
+        self.upscale_button.setToolTip("Enlarge pictures with the built-in upscaler or one you trained (Ctrl+Shift+U).")
+        self.upscale_button.clicked.connect(self.upscale_requested)
+        row.addWidget(self.explore_button)
+        row.addWidget(self.upscale_button)
         layout.addLayout(row)
         return frame
 
