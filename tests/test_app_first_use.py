@@ -301,3 +301,29 @@ def test_the_start_page_upscales_chosen_pictures(qtbot, make_window, tmp_path, m
     with qtbot.waitSignal(page.preview_ready, timeout=TIMEOUT_MS):
         click(qtbot, window.start_page.upscale_button)
     assert window.pages.currentWidget() is page and page.list.count() == 2
+
+
+def test_unsaved_favourites_are_not_thrown_away_without_asking(qtbot, make_window, dialogs, exported_model, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(exported_model), ""))
+    window = make_window()
+    page = window.explore_page
+    with qtbot.waitSignal(page.model_opened, timeout=TIMEOUT_MS):
+        click(qtbot, window.start_page.explore_button)
+    qtbot.waitUntil(lambda: page.shown is not None, timeout=TIMEOUT_MS)
+    click(qtbot, page.keep_button)
+    assert len(page.favourites.items) == 1
+
+    dialogs.answer = QMessageBox.StandardButton.Cancel  # "Keep them"
+    click(qtbot, page.open_button)  # the same model again
+    qtbot.wait(200)
+    assert len(page.favourites.items) == 1 and page.opening is None
+    window.close()
+    assert window.isVisible() and len(page.favourites.items) == 1
+    asked = [text for _icon, text, _info in dialogs.shown]
+    assert asked == ["Discard 1 unsaved favourite?"] * 2
+
+    dialogs.answer = QMessageBox.StandardButton.Yes  # "Discard"
+    window.close()
+    assert not window.isVisible()

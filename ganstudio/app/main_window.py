@@ -432,6 +432,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Training saves a checkpoint and an export is cancelled (writing nothing) before the
         window closes; the window stays until their threads have ended, so none outlives it."""
+        if not self._closing and not self.explore_page.may_discard_favourites():
+            event.ignore()
+            return
         training, export = self.train_page.is_training(), self._export_task
         if training or export is not None:
             event.ignore()

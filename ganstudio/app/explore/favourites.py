@@ -41,6 +41,7 @@ class FavouritesStrip(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.items: list[Favourite] = []
+        self.unsaved = False  # kept since the last Save all: opening another model or closing would lose them
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setFlow(QListView.Flow.LeftToRight)
@@ -98,6 +99,7 @@ class FavouritesStrip(QWidget):
                 self.list.setCurrentRow(row)
                 return
         self.items.append(Favourite(recipe, image))
+        self.unsaved = True
         edited = recipe.has_offset(info)
         item = QListWidgetItem(QIcon(to_pixmap(image)), f"seed {recipe.seed}" + (" ✎" if edited else ""))
         text = f"Seed {recipe.seed}, psi {recipe.psi:.2f}"
@@ -111,6 +113,7 @@ class FavouritesStrip(QWidget):
         self._update()
 
     def clear(self) -> None:
+        self.unsaved = False
         self.items.clear()
         self.list.clear()
         self._update()

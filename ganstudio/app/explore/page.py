@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganstudio.app import dialogs
 from ganstudio.app.errors import AppError
 from ganstudio.app.explore.controls import Controls
 from ganstudio.app.explore.dataset_dialog import DatasetDialog
@@ -269,8 +270,23 @@ class ExplorePage(QWidget):
         if path:
             self.open_model(Path(path))
 
+    def may_discard_favourites(self) -> bool:
+        """True when no favourite would be lost, or the user agrees to lose them."""
+        if not (self.favourites.items and self.favourites.unsaved):
+            return True
+        n = len(self.favourites.items)
+        if not dialogs.confirm(self, "Unsaved favourites", f"Discard {n} unsaved favourite{'s' if n != 1 else ''}?",
+                               "Favourites are kept only while this model is open. Save them first with Save all….",
+                               yes="Discard", no="Keep them"):
+            return False
+        self.favourites.unsaved = False  # asked once: closing after this does not ask again
+        return True
+
     def open_model(self, path: Path) -> None:
-        """Open `path` on the render thread; `model_opened` or `error` follows."""
+        """Open `path` on the render thread; `model_opened` or `error` follows. Asks first when
+        that would discard unsaved favourites."""
+        if not self.may_discard_favourites():
+            return
         self.opening = Path(path)
         self.status_message.emit(f"Opening {Path(path).name}…")
         self.worker.open_model(Path(path))
@@ -506,7 +522,11 @@ class ExplorePage(QWidget):
         items, info = list(self.favourites.items), self.model.info
         return self._run_job(lambda progress, cancelled: save_favourites(items, folder, info, progress, cancelled),
                              "saving favourites", f"Saving {len(items)} favourites",
-                             lambda paths: self.status_message.emit(f"Saved {len(paths)} images in {folder}"))
+                             lambda paths: self._favourites_saved(paths, folder))
+
+    def _favourites_saved(self, paths: list[Path], folder: Path) -> None:
+        self.favourites.unsaved = False
+        self.status_message.emit(f"Saved {len(paths)} images in {folder}")
 
     def choose_png(self) -> None:
         if self.model is None:
