@@ -35,6 +35,8 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=_more_than_zero, help="train for this many minutes")
     budget.add_argument("--kimg", type=_more_than_zero, help="train until this many thousand images have been shown to D")
+    p.add_argument("--model-size", choices=("small", "medium", "large"),
+                   help="network capacity (default: small on a CPU; medium up to 128 px, large above, on a GPU)")
     p.add_argument("--batch", type=int, default=16, help="images per step (default 16)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -168,7 +170,7 @@ def _unique_run_dir(name: str) -> Path:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from ganstudio.core.config import ModelConfig, TrainConfig
+    from ganstudio.core.config import ModelConfig, TrainConfig, model_size_for
     from ganstudio.core.data import scan_folder, suggest_resolution
     from ganstudio.core.device import resolve_device
     from ganstudio.core.training.distributed import in_launched_worker, restart_count
@@ -205,8 +207,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         classes = len(DEMO_CLASSES) if args.classes else 0
         resolution = resolution or 64
+    size = args.model_size or model_size_for(device.type, resolution)
     config = TrainConfig(
-        model=ModelConfig(resolution=resolution, num_classes=classes),
+        model=ModelConfig.sized(size, resolution=resolution, num_classes=classes),
         batch=args.batch,
         seed=args.seed,
         kimg=args.kimg,
@@ -256,6 +259,8 @@ def _launch_workers(args: argparse.Namespace) -> int:
     if batch % args.nproc:
         raise UsageError(f"a batch of {batch} does not split evenly over {args.nproc} processes: choose a multiple of {args.nproc}")
     forwarded = ["train", "--batch", str(args.batch), "--seed", str(args.seed), "--device", args.device]
+    if args.model_size:
+        forwarded += ["--model-size", args.model_size]
     if args.config:
         forwarded += ["--config", str(Path(args.config).resolve())]
     if args.kimg is not None:
@@ -286,16 +291,15 @@ def _launch_workers(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from ganstudio.core.config import ModelConfig, TrainConfig
+    from ganstudio.core.config import default_config
     from ganstudio.core.device import resolve_device
     from ganstudio.core.training.run import TrainingRun
 
     device = resolve_device(args.device)
     # 32 px on a CPU so that shapes appear within minutes; 64 px where a GPU makes it cheap.
     resolution = 64 if device.type == "cuda" else 32
-    config = TrainConfig(
-        model=ModelConfig(resolution=resolution), minutes=args.minutes, device=args.device,
-        snapshot_kimg=1.0, checkpoint_kimg=5.0, metric_images=512,
+    config = default_config(
+        resolution, device.type, minutes=args.minutes, device=args.device, snapshot_kimg=1.0, checkpoint_kimg=5.0, metric_images=512,
     )
     out = Path(args.out) if args.out else _unique_run_dir("demo")
     return _drive(TrainingRun.new(out, config, None), export=True)

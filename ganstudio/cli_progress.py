@@ -26,6 +26,7 @@ class ProgressPrinter:
         self.tty = out.isatty()
         self.metric: float | None = None
         self.metric_name = "swd"
+        self.kid: float | None = None
         self.last: ev.Progress | None = None
         self._line_open = False
         self._last_pipe_print = 0.0
@@ -41,6 +42,9 @@ class ProgressPrinter:
             self.last = event
             self._status(self.progress_line(event))
         elif isinstance(event, ev.Metric):
+            if event.name == "kid":
+                self.kid = event.value
+                return
             self.metric = event.value
             self.metric_name = event.name
         elif isinstance(event, ev.Snapshot):
@@ -104,5 +108,7 @@ class ProgressPrinter:
         else:
             if self.metric is not None:
                 lines.append(f"Quality (sliced Wasserstein distance, lower is better): {self.metric:.1f}")
+            if self.kid is not None:
+                lines.append(f"Global quality (kernel distance on pretrained features, lower is better): {self.kid:.1f}")
             lines.append(f"Continue with: ganstudio train --out {run_dir} --resume")
         self.note("\n".join(lines))

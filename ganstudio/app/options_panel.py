@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 from ganstudio.app.presets import (
     AUGMENTATIONS, DEVICES, PRESETS, PRESETS_BY_KEY, TrainingChoices, estimated_speed, expected_kimg, resolve_resolution,
 )
-from ganstudio.core.config import RESOLUTIONS
+from ganstudio.core.config import MODEL_SIZES, RESOLUTIONS, model_size_for
 
 DEVICE_NAMES = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)", "gpus": "All {n} GPUs"}
 
@@ -86,7 +86,7 @@ class OptionsPanel(QWidget):
 
         for widget in (self.length, self.batch, self.g_lr, self.d_lr, self.augment_target, self.seed):
             widget.valueChanged.connect(self._edited)
-        for combo in (self.length_unit, self.resolution, self.device):
+        for combo in (self.length_unit, self.resolution, self.model_size, self.device):
             combo.currentIndexChanged.connect(self._edited)
         for box in (*self.augment_boxes.values(), self.classes):
             box.toggled.connect(self._edited)
@@ -99,6 +99,13 @@ class OptionsPanel(QWidget):
             self.resolution.addItem(f"{r} × {r} px", r)
         self.resolution.setToolTip("Size of the images the GAN learns to make. Larger is slower: each step up costs\n"
                                    "about four times the compute. Automatic follows your images and the device.")
+        self.model_size = QComboBox()
+        self.model_size.addItem("Automatic", None)
+        for size in MODEL_SIZES:
+            if size != "tiny":  # for tests
+                self.model_size.addItem(size.capitalize(), size)
+        self.model_size.setToolTip("How big the networks are. Small is sized for a CPU; Medium and Large (hundreds of\n"
+                                   "channels) need a GPU. Automatic: Small on a CPU, Medium up to 128 px and Large above on a GPU.")
         self.batch = QSpinBox()
         self.batch.setRange(2, 256)
         self.batch.setSingleStep(2)
@@ -145,6 +152,7 @@ class OptionsPanel(QWidget):
         run_row.addWidget(self.run_dir, 1)
         run_row.addWidget(browse)
         form.addRow("Resolution", self.resolution)
+        form.addRow("Model size", self.model_size)
         form.addRow("Batch size", self.batch)
         form.addRow("G learning rate", self.g_lr)
         form.addRow("D learning rate", self.d_lr)
@@ -209,6 +217,7 @@ class OptionsPanel(QWidget):
             self.length_unit.setCurrentIndex(self.length_unit.findData(choices.length_unit))
             self.length.setValue(choices.length)
             self.resolution.setCurrentIndex(max(0, self.resolution.findData(choices.resolution)))
+            self.model_size.setCurrentIndex(max(0, self.model_size.findData(choices.model_size)))
             self.batch.setValue(choices.batch)
             self.g_lr.setValue(choices.g_lr)
             self.d_lr.setValue(choices.d_lr)
@@ -232,6 +241,7 @@ class OptionsPanel(QWidget):
             preset=checked[0] if checked else "custom",
             base=self._base,
             resolution=self.resolution.currentData(),
+            model_size=self.model_size.currentData(),
             batch=self.batch.value(),
             g_lr=self.g_lr.value(),
             d_lr=self.d_lr.value(),
@@ -251,7 +261,7 @@ class OptionsPanel(QWidget):
 
     def _apply_mode(self) -> None:
         new, locked = self._mode == "new", self._mode == "locked"
-        for widget in (*self.preset_buttons.values(), self.resolution, self.batch, self.g_lr, self.d_lr,
+        for widget in (*self.preset_buttons.values(), self.resolution, self.model_size, self.batch, self.g_lr, self.d_lr,
                        *self.augment_boxes.values(), self.augment_target, self.seed, self.run_dir, self.run_dir_browse):
             widget.setEnabled(new)
         self.classes.setEnabled(new and self._class_count >= 2)
@@ -267,7 +277,7 @@ class OptionsPanel(QWidget):
             return
         choices = self.choices()
         preset = PRESETS_BY_KEY.get(choices.preset)
-        if preset and (choices.resolution is not None or choices.length_unit != "minutes" or choices.length != preset.minutes):
+        if preset and (choices.resolution is not None or choices.model_size is not None or choices.length_unit != "minutes" or choices.length != preset.minutes):
             self.preset_group.setExclusive(False)  # "custom": no preset button stays lit
             for button in self.preset_buttons.values():
                 button.setChecked(False)
@@ -282,6 +292,7 @@ class OptionsPanel(QWidget):
         resolution = resolve_resolution(choices, self._suggested, self._device_type)
         automatic = resolve_resolution(dataclasses.replace(choices, resolution=None), self._suggested, self._device_type)
         self.resolution.setItemText(0, f"Automatic ({automatic} px)")  # here, so it never lags an edit
+        self.model_size.setItemText(0, f"Automatic ({model_size_for(self._device_type, resolution).capitalize()})")
         speed = estimated_speed(resolution, self._device_type)
         kimg = expected_kimg(choices, resolution, self._device_type)
         where = "a GPU" if self._device_type == "cuda" else "this CPU"

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ganstudio.core.config import RESOLUTIONS, ModelConfig, TrainConfig
+from ganstudio.core.config import MODEL_SIZES, RESOLUTIONS, ModelConfig, TrainConfig, model_size_for
 
 AUGMENTATIONS = ("color", "translation", "cutout")
 DEVICES = ("auto", "cpu", "cuda", "gpus")  # "gpus": every GPU here, one process each
@@ -52,6 +52,7 @@ class TrainingChoices:
     preset: str = "balanced"
     base: str = "balanced"
     resolution: int | None = None
+    model_size: str | None = None  # None: the size the device and resolution call for
     batch: int = 16
     g_lr: float = 2e-3
     d_lr: float = 2e-3
@@ -83,11 +84,14 @@ class TrainingChoices:
             choices = dataclasses.replace(choices, base=choices.preset if choices.preset in PRESETS_BY_KEY else "balanced")
         if choices.resolution not in (None, *RESOLUTIONS) or choices.device not in DEVICES:
             choices = dataclasses.replace(choices, resolution=None, device="auto")
+        if choices.model_size not in (None, *MODEL_SIZES):
+            choices = dataclasses.replace(choices, model_size=None)
         return choices
 
     def with_preset(self, key: str) -> "TrainingChoices":
         preset = PRESETS_BY_KEY[key]
-        return dataclasses.replace(self, preset=key, base=key, resolution=None, length_unit="minutes", length=preset.minutes)
+        return dataclasses.replace(self, preset=key, base=key, resolution=None, model_size=None, length_unit="minutes",
+                                   length=preset.minutes)
 
     @property
     def preset_or_base(self) -> Preset:
@@ -144,7 +148,10 @@ def build_config(choices: TrainingChoices, *, suggested_resolution: int, device_
     snapshot, checkpoint = cadence(expected_kimg(choices, resolution, device_type))
     by_minutes = choices.length_unit == "minutes"
     return TrainConfig(
-        model=ModelConfig(resolution=resolution, num_classes=num_classes if choices.classes else 0),
+        model=ModelConfig.sized(
+            choices.model_size or model_size_for(device_type, resolution), resolution=resolution,
+            num_classes=num_classes if choices.classes else 0,
+        ),
         batch=choices.batch,
         g_lr=choices.g_lr,
         d_lr=choices.d_lr,

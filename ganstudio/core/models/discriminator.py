@@ -24,6 +24,7 @@ class Discriminator(nn.Module):
         self.from_rgb = EqualConv2d(3, cfg.channels(res, True), 1)
         blocks = []
         while res > 4:
+            blocks += [EqualConv2d(cfg.channels(res, True), cfg.channels(res, True), 3) for _ in range(cfg.d_convs)]
             blocks.append(EqualConv2d(cfg.channels(res, True), cfg.channels(res // 2, True), 4, down=True))
             res //= 2
         self.blocks = nn.Sequential(*blocks)

@@ -45,29 +45,35 @@ class SynthesisNetwork(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.resolution = cfg.resolution
+        self.tanh = cfg.g_tanh
         c4 = cfg.channels(4)
         self.const = nn.Parameter(torch.randn(c4, 4, 4))
         self.convs = nn.ModuleList()
         self.to_rgbs = nn.ModuleList()
+        self.extra = nn.ModuleList()  # the model size's further 3x3 convs at each resolution
         self.conv4 = ModulatedConv2d(c4, c4, 3, cfg.w_dim)
         in_ch = c4
         for i in range(int(math.log2(cfg.resolution)) - 1):
             res = 4 * 2**i
             out_ch = cfg.channels(res)
             self.convs.append(ModulatedConv2d(in_ch, out_ch, 3, cfg.w_dim, up=res > 4))
+            extra = cfg.g_convs if res > 4 else 0
+            self.extra.append(nn.ModuleList(ModulatedConv2d(out_ch, out_ch, 3, cfg.w_dim) for _ in range(extra)))
             self.to_rgbs.append(ModulatedConv2d(out_ch, 3, 1, cfg.w_dim, demodulate=False, activate=False))
             in_ch = out_ch
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         x = self.const.unsqueeze(0).expand(w.shape[0], -1, -1, -1)
         img = None
-        for i, (conv, to_rgb) in enumerate(zip(self.convs, self.to_rgbs)):
+        for i, (conv, extra, to_rgb) in enumerate(zip(self.convs, self.extra, self.to_rgbs)):
             x = conv(x, w)
             if i == 0:
                 x = self.conv4(x, w)
+            for layer in extra:
+                x = layer(x, w)
             rgb = to_rgb(x, w)
             img = rgb if img is None else upsample2x(img) + rgb
-        return img
+        return torch.tanh(img) if self.tanh else img
 
 
 class Generator(nn.Module):

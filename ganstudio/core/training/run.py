@@ -29,6 +29,7 @@ from ganstudio.core.config import TrainConfig
 from ganstudio.core.data import ImageDataset, load_image_folder, make_demo_dataset
 from ganstudio.core.device import fits_on_device, resolve_device
 from ganstudio.core.errors import CheckpointError, GanStudioError, TrainingError
+from ganstudio.core.metrics.kid import KernelDistance
 from ganstudio.core.metrics.swd import SlicedWasserstein
 from ganstudio.core.training import events as ev
 from ganstudio.core.training.checkpoint import (
@@ -48,6 +49,11 @@ from ganstudio.core.training.trainer import Trainer
 DEMO_SOURCE = "builtin:demo"
 MAX_ROLLBACKS = 3
 METRIC_NAME = "swd"
+# The live KID: a few hundred images at 128 px keep it near 1% of a CPU run's time (the full score,
+# 2048 images at Lite1's own 240 px, is the benchmark's).
+LIVE_KID_IMAGES = 512
+SECONDARY_METRICS = ("kid",)  # announced too, but SWD marks the best checkpoint (see docs/DESIGN.md)
+LIVE_KID_SIZE = 128
 
 
 def make_grid(images: torch.Tensor, cols: int) -> np.ndarray:
@@ -234,6 +240,8 @@ class TrainingRun:
         self.grid_labels = torch.arange(cfg.grid_size).repeat_interleave(cfg.grid_size) % ncls if ncls else None
         self.metric_labels = torch.randint(0, ncls, (n_fakes,), generator=g) if ncls else None
         self.swd = SlicedWasserstein(dataset.images[subset], seed=cfg.seed)
+        self.kid_reals = dataset.images[subset[:LIVE_KID_IMAGES]]
+        self.kid: KernelDistance | None = None  # built on the metric thread at its first use
         self.health = HealthMonitor(diversity(dataset.images[subset]))
         return dataset_info
 
@@ -269,7 +277,15 @@ class TrainingRun:
 
     def _metric_job(self):  # noqa: ANN202 - a callable returning {name: value}, run on the metric thread
         fakes = self.trainer.generate(self.metric_z, self.metric_labels)
-        return lambda: self.swd(fakes)
+
+        def job() -> dict[str, float]:
+            if self.config.kid:
+                if self.kid is None:
+                    self.kid = KernelDistance(self.kid_reals, input_size=LIVE_KID_SIZE)
+                return {**self.swd(fakes), **self.kid(fakes[:LIVE_KID_IMAGES])}
+            return self.swd(fakes)
+
+        return job
 
     def _check_metric(self, kimg: float, value: float) -> None:
         for issue in self.health.check_metric(kimg, value):
@@ -509,4 +525,7 @@ class TrainingRun:
         self._prune()  # the checkpoint held back for this metric may go now
         self.folder.append_log({"step": step, "kimg": round(kimg, 4), "metrics": values})
         self.listener(ev.Metric(step, kimg, self.metric_name, value, is_best))
+        for name in SECONDARY_METRICS:
+            if name in values:
+                self.listener(ev.Metric(step, kimg, name, values[name], False))
         self._check_metric(kimg, value)

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ganstudio.core.config import TrainConfig
-from ganstudio.core.models import Discriminator, Generator
+from ganstudio.core.models import Generator, build_discriminator
 from ganstudio.core.training.augment import AdaptiveAugment, BatchRandom, augment, parse_augments
 from ganstudio.core.training.distributed import World
 
@@ -46,7 +46,7 @@ class Trainer:
         # slow path; flushing them to zero costs nothing in quality.
         torch.set_flush_denormal(True)
         self.G = Generator(cfg.model).to(device)
-        self.D = Discriminator(cfg.model).to(device)
+        self.D = build_discriminator(cfg.model).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         # The training passes go through these: DDP wrappers that average gradients across ranks,
         # or the networks themselves in a single process. Sampling and EMA use G and D directly.
