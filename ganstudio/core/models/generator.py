@@ -1,8 +1,9 @@
 """Generator: a mapping network z -> w and a style-modulated synthesis network w -> image.
 
-Kept small for CPU training: each resolution step is one modulated 4x4 transposed conv (upsample
-and convolve in one op), with one extra 3x3 conv at 4 px where it is cheap; toRGB outputs of every
-resolution are upsampled and summed (StyleGAN2's skip generator).
+Each resolution step is one modulated 4x4 transposed conv (upsample and convolve in one op), with
+one extra 3x3 conv at 4 px where it is cheap, plus `g_convs` further 3x3 convs per resolution (the
+GPU sizes use one); toRGB outputs of every resolution are upsampled and summed (StyleGAN2's skip
+generator). The CPU size ("small") has none: each doubles the cost of the fine layers.
 """
 
 from __future__ import annotations
