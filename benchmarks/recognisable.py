@@ -24,8 +24,8 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ganstudio.core.data.demo import DEMO_CLASSES, make_demo_dataset  # noqa: E402
-from ganstudio.core.training.checkpoint import load_checkpoint  # noqa: E402
 from ganstudio.core.training.runfolder import RunFolder  # noqa: E402
+from quality import sample_ours  # noqa: E402 - the checkpoint export takes, as the quality benchmark samples it
 
 
 def classifier() -> nn.Module:
@@ -68,21 +68,6 @@ def judge(net: nn.Module, images: torch.Tensor, threshold: float) -> tuple[float
     return share, evenness, counts
 
 
-def run_samples(run_dir: Path, n: int) -> torch.Tensor:
-    from ganstudio.core.models import Generator
-
-    folder = RunFolder(run_dir)
-    config = folder.config()
-    step = folder.best_checkpoint() or folder.latest_checkpoint()
-    tensors, _ = load_checkpoint(folder.checkpoints, step)
-    G = Generator(config.model)
-    G.load_state_dict({k[len("G_ema.") :]: v for k, v in tensors.items() if k.startswith("G_ema.")})
-    G.eval()
-    z = torch.randn(n, config.model.latent_dim, generator=torch.Generator().manual_seed(7))
-    with torch.no_grad():
-        return torch.cat([G(z[i : i + 256]).mul(127.5).add(128).clamp(0, 255).to(torch.uint8) for i in range(0, n, 256)])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="*", type=Path, help="run folders trained on the demo data")
@@ -98,7 +83,7 @@ def main() -> None:
     net = train_classifier(resolution)
     print(f"classifier trained in {time.perf_counter() - t:.0f} s")
     held_out = make_demo_dataset(resolution, args.samples, seed=2000).images
-    rows = [("real demo images (held out)", held_out)] + [(str(r), run_samples(r, args.samples)) for r in args.runs]
+    rows = [("real demo images (held out)", held_out)] + [(str(r), sample_ours(r, args.samples)) for r in args.runs]
     print(f"\n{'images':<48} {'confident':>9} {'evenness':>8}   " + " ".join(f"{c:>8}" for c in DEMO_CLASSES))
     for name, images in rows:
         share, even, counts = judge(net, images, args.threshold)
