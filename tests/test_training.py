@@ -221,3 +221,19 @@ def test_started_mentions_classes_only_when_the_run_uses_them(tmp_path, tiny_con
     rec = Recorder()
     TrainingRun.new(tmp_path / "cond", tiny_config(kimg=0.008, num_classes=4), None, rec).run()
     assert "4 classes" in rec.of(ev.Started)[0].dataset_summary
+
+
+def test_hinge_loss_is_zero_once_d_is_sure_and_trains(tmp_path, image_folder, tiny_config):
+    from ganstudio.core.data import load_image_folder
+
+    cfg = tiny_config(loss="hinge")
+    trainer = Trainer(cfg, load_image_folder(image_folder, 32).images, None, torch.device("cpu"))
+    sure = trainer._d_loss(torch.tensor([1.5, 2.0]), torch.tensor([-1.0, -3.0]))
+    unsure = trainer._d_loss(torch.tensor([0.0]), torch.tensor([0.0]))
+    assert sure.item() == 0.0 and unsure.item() == 2.0
+    assert trainer._g_loss(torch.tensor([1.0, 3.0])).item() == -2.0
+    for _ in range(2):
+        trainer.train_step()
+    assert all(torch.isfinite(p).all() for p in trainer.G.parameters())
+    with pytest.raises(ValueError, match="loss must be one of"):
+        tiny_config(loss="wasserstein")

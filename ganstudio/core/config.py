@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 RESOLUTIONS = (32, 64, 128, 256)
+LOSSES = ("nonsaturating", "hinge")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class TrainConfig:
     g_lr: float = 2e-3
     d_lr: float = 2e-3
     betas: tuple[float, float] = (0.0, 0.99)
+    # "nonsaturating" (StyleGAN2's logistic loss) or "hinge" (what Projected GAN trains with).
+    loss: str = "nonsaturating"
     r1_gamma: float = 0.1
     r1_interval: int = 16
     ema_kimg: float = 2.0
@@ -110,6 +113,10 @@ class TrainConfig:
     keep_checkpoints: int = 3
     grid_size: int = 8  # the fixed-latent preview grid is grid_size x grid_size
     log_interval: int = 10  # steps between progress events (`.item()` syncs only there)
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

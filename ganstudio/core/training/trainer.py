@@ -1,4 +1,4 @@
-"""One GAN training step at a time: non-saturating loss, DiffAugment with adaptive p, lazy R1,
+"""One GAN training step at a time: non-saturating (or hinge) loss, DiffAugment with adaptive p, lazy R1,
 EMA of G. Holds the networks, optimisers and the run's RNG; the driver (run.py) decides when to
 log, snapshot, checkpoint, roll back and stop.
 
@@ -144,7 +144,7 @@ class Trainer:
             self.D.requires_grad_(True)
             real_logits = self.D_train(self._augment(real), labels).float()
             fake_logits = self.D_train(self._augment(fake.detach()), fake_labels).float()
-            d_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+            d_loss = self._d_loss(real_logits, fake_logits)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_d.step()
@@ -157,7 +157,7 @@ class Trainer:
         self.D.requires_grad_(False)
         with self._autocast():
             g_logits = self.D(self._augment(fake), fake_labels).float()
-            g_loss = F.softplus(-g_logits).mean()
+            g_loss = self._g_loss(g_logits)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
@@ -181,7 +181,7 @@ class Trainer:
                     fake = self.G(zz, flab, update_w_avg=True)
                 rl = self.D_train(self._augment(r), lab).float()
                 fl = self.D_train(self._augment(fake), flab).float()
-                loss = (F.softplus(-rl).mean() + F.softplus(fl).mean()) / n
+                loss = self._d_loss(rl, fl) / n
             loss.backward()
             d_loss = d_loss + loss.detach()
             real_logits.append(rl.detach())
@@ -196,11 +196,19 @@ class Trainer:
         g_loss = 0.0
         for zz, flab in zip(passes(z), passes(fake_labels)):
             with self._autocast():
-                loss = F.softplus(-self.D(self._augment(self.G_train(zz, flab)), flab).float()).mean() / n
+                loss = self._g_loss(self.D(self._augment(self.G_train(zz, flab)), flab).float()) / n
             loss.backward()
             g_loss = g_loss + loss.detach()
         self.opt_g.step()
         return d_loss, g_loss, torch.cat(real_logits), torch.cat(fake_logits)
+
+    def _d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+        if self.cfg.loss == "hinge":
+            return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+        return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+    def _g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        return -fake_logits.mean() if self.cfg.loss == "hinge" else F.softplus(-fake_logits).mean()
 
     def _r1_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> None:
         """Lazy R1 (StyleGAN2): penalise |grad D(real)|^2 every r1_interval steps, scaled up to match."""
