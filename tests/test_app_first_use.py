@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QPushButton, QWidget
@@ -327,3 +328,110 @@ def test_unsaved_favourites_are_not_thrown_away_without_asking(qtbot, make_windo
     dialogs.answer = QMessageBox.StandardButton.Yes  # "Discard"
     window.close()
     assert not window.isVisible()
+
+
+# ---- Upscale's split view ------------------------------------------------------------------------
+
+
+def upscale_page(qtbot, make_window, paths: list[Path]):  # noqa: ANN201 - the window's UpscalePage, showing paths[0]
+    window = make_window()
+    window.show_upscale()
+    page = window.upscale_page
+    with qtbot.waitSignal(page.preview_ready, timeout=TIMEOUT_MS):
+        page.add_paths(paths)
+    return page
+
+
+def click_row(qtbot, page, row: int, button=Qt.MouseButton.LeftButton) -> None:  # noqa: ANN001
+    qtbot.mouseClick(page.list.viewport(), button, pos=page.list.visualItemRect(page.list.item(row)).center())
+
+
+def right_click_row(qtbot, page, row: int) -> None:  # noqa: ANN001
+    """A right click, and the context-menu event the window system sends with it (QTest sends none)."""
+    from PySide6.QtGui import QContextMenuEvent
+
+    click_row(qtbot, page, row, Qt.MouseButton.RightButton)
+    at = page.list.visualItemRect(page.list.item(row)).center()
+    viewport = page.list.viewport()
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, viewport.mapToGlobal(at)))
+
+
+def drag_divider(qtbot, view, x: float) -> None:  # noqa: ANN001
+    y = int(view.image_rect().center().y())
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(int(view.width() / 2), y))
+    qtbot.mouseMove(view, QPoint(int(x), y))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(int(x), y))
+
+
+def test_a_transparent_picture_shows_both_halves_over_the_same_background(qtbot, make_window, tmp_path):
+    from PIL import Image
+
+    rgba = np.zeros((24, 32, 4), np.uint8)
+    rgba[:, :16] = (255, 255, 255, 0)  # transparent, white underneath: what many editors save
+    rgba[:, 16:] = (200, 30, 30, 255)
+    Image.fromarray(rgba).save(tmp_path / "sticker.png")
+    view = upscale_page(qtbot, make_window, [tmp_path / "sticker.png"]).compare
+    rect = view.image_rect()
+    transparent = QPoint(int(rect.left() + rect.width() * 0.1), int(rect.center().y()))
+    seen = []
+    for divider_at in (rect.right() - 2, rect.left() + 2):  # bicubic over the point, then the upscaler
+        drag_divider(qtbot, view, divider_at)
+        seen.append(view.grab().toImage().pixelColor(transparent).getRgb()[:3])
+    assert seen[0] == seen[1] and seen[0] in ((204, 204, 204), (153, 153, 153))  # the checkerboard, not black or white
+
+
+def test_after_dragging_the_divider_1_to_1_keeps_it_on_the_image(qtbot, make_window, tmp_path):
+    folder = make_image_folder(tmp_path / "pics", count=1, size=24)
+    page = upscale_page(qtbot, make_window, [folder])
+    view = page.compare
+    fitted = view.image_rect()
+    drag_divider(qtbot, view, fitted.left() + fitted.width() * 0.1)
+    click(qtbot, page.actual_button)
+    actual = view.image_rect()
+    assert actual.width() == 48 and actual.width() < fitted.width() / 4
+    assert actual.left() < view.divider_x() < actual.right()
+    assert view.divider_x() == pytest.approx(actual.left() + 0.1 * actual.width(), abs=1.5)  # where it was dragged, on the image
+
+
+def test_selecting_an_unreadable_file_again_says_why_without_a_dialog(qtbot, make_window, dialogs, tmp_path):
+    folder = make_image_folder(tmp_path / "pics", count=1, size=24)
+    (folder / "a-broken.png").write_bytes(b"\x89PNG not really")
+    window = make_window()
+    window.show_upscale()
+    page = window.upscale_page
+    page.add_paths([folder])  # the broken one comes first, so it is selected (and previewed) at once
+    qtbot.waitUntil(lambda: "a-broken.png" in page.compare.placeholder and page.list.item(0).text().endswith("(unreadable)"),
+                    timeout=TIMEOUT_MS)
+    for _ in range(2):
+        with qtbot.waitSignal(page.preview_ready, timeout=TIMEOUT_MS):
+            click_row(qtbot, page, 1)
+        assert page.compare.has_images()
+        click_row(qtbot, page, 0)
+        qtbot.waitUntil(lambda: not page.compare.has_images(), timeout=TIMEOUT_MS)
+        assert "a-broken.png" in page.compare.placeholder and "skipped when saving" in page.compare.placeholder
+    qtbot.wait(200)  # a late preview of the broken file would report now
+    assert dialogs.shown == []
+
+
+@pytest.mark.parametrize("how", ["Remove button", "Delete key", "context menu"])
+def test_removing_one_picture_from_the_upscale_list(qtbot, make_window, tmp_path, how):
+    from PySide6.QtWidgets import QMenu
+
+    page = upscale_page(qtbot, make_window, [make_image_folder(tmp_path / "pics", count=3, size=24)])
+    with qtbot.waitSignal(page.preview_ready, timeout=TIMEOUT_MS):
+        click_row(qtbot, page, 1)
+    with qtbot.waitSignal(page.preview_ready, timeout=TIMEOUT_MS):  # the next one is shown
+        if how == "Remove button":
+            click(qtbot, page.remove_button)
+        elif how == "Delete key":
+            press(qtbot, page.list, "Delete")
+        else:
+            answer_when_open(QMenu, lambda menu: qtbot.mouseClick(menu, Qt.MouseButton.LeftButton,
+                                                                  pos=menu.actionGeometry(page.remove_action).center()))
+            right_click_row(qtbot, page, 1)
+    names = [page.list.item(i).text() for i in range(page.list.count())]
+    assert names == [str(rel) for _, rel in page.entries] == ["img_000.png", "img_002.png"]
+    assert page.list.currentItem().text() == "img_002.png" and page.last_preview["name"] == "img_002.png"
+    with qtbot.waitSignal(page.saved, timeout=TIMEOUT_MS):
+        page.save_all(tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["img_000-x2.png", "img_002-x2.png"]

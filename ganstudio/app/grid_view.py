@@ -15,10 +15,11 @@ MIN_ZOOM, MAX_ZOOM = 0.1, 32.0
 
 
 def grid_to_qimage(grid: np.ndarray) -> QImage:
-    """uint8 [H, W, 3] -> a QImage that owns its pixels (the array may be reused or freed)."""
+    """uint8 [H, W, 3|4] -> a QImage that owns its pixels (the array may be reused or freed)."""
     grid = np.ascontiguousarray(grid, dtype=np.uint8)
-    h, w, _ = grid.shape
-    return QImage(grid.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    h, w, channels = grid.shape
+    kind = QImage.Format.Format_RGBA8888 if channels == 4 else QImage.Format.Format_RGB888
+    return QImage(grid.data, w, h, channels * w, kind).copy()
 
 
 class GridView(QGraphicsView):

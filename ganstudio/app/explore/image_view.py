@@ -14,7 +14,7 @@ from ganstudio.app.grid_view import grid_to_qimage
 
 
 def to_pixmap(image: np.ndarray) -> QPixmap:
-    """uint8 [H, W, 3] -> QPixmap (on the GUI thread only)."""
+    """uint8 [H, W, 3|4] -> QPixmap (on the GUI thread only)."""
     return QPixmap.fromImage(grid_to_qimage(image))
 
 

@@ -3,18 +3,31 @@ drawn over each other at the same place and zoom, so the divider sweeps one into
 
 Drag with the left button to move the divider; the wheel zooms about the pointer; drag with the
 right or middle button to pan; double-click fits. Pixels are square when zoomed in (no smoothing),
-so what is seen is what is saved."""
+so what is seen is what is saved. Transparent images show both halves over one checkerboard (their
+hidden colours differ: bicubic leaves black under alpha 0, a model whatever the file held), and the
+divider is a fraction of the image's visible width, so zooming or 1:1 never leaves it off the image."""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QWheelEvent
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ganstudio.app.explore.image_view import to_pixmap
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 16.0
+CHECKER = 8  # px per square of the checkerboard behind transparent images
+
+
+def checkerboard() -> QBrush:
+    tile = QPixmap(2 * CHECKER, 2 * CHECKER)
+    tile.fill(QColor(204, 204, 204))
+    painter = QPainter(tile)
+    for x, y in ((0, 0), (CHECKER, CHECKER)):
+        painter.fillRect(x, y, CHECKER, CHECKER, QColor(153, 153, 153))
+    painter.end()
+    return QBrush(tile)
 
 
 class CompareView(QWidget):
@@ -25,11 +38,12 @@ class CompareView(QWidget):
         self.before = QPixmap()
         self.after = QPixmap()
         self.before_label, self.after_label = "Bicubic", "Upscaled"
-        self.divider = 0.5  # fraction of the widget's width
+        self.divider = 0.5  # fraction of the image's visible width (see divider_x)
         self.zoom = 1.0
         self.fitted = True
         self.centre = QPointF(0.5, 0.5)  # the image point (as a fraction) at the widget's centre
         self.placeholder = ""
+        self._checker = checkerboard()
         self._drag: tuple[str, QPointF] | None = None
         self.setMinimumSize(200, 160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -47,8 +61,8 @@ class CompareView(QWidget):
         """uint8 [H, W, 3|4] arrays of the same size (GUI thread only: they become pixmaps here)."""
         new_size = None if after is None else after.shape[:2]
         old_size = None if self.after.isNull() else (self.after.height(), self.after.width())
-        self.before = QPixmap() if before is None else to_pixmap(np.ascontiguousarray(before[..., :3]))
-        self.after = QPixmap() if after is None else to_pixmap(np.ascontiguousarray(after[..., :3]))
+        self.before = QPixmap() if before is None else to_pixmap(before)
+        self.after = QPixmap() if after is None else to_pixmap(after)
         self.before_label, self.after_label = before_label, after_label
         if new_size != old_size:
             self.fit()
@@ -101,6 +115,16 @@ class CompareView(QWidget):
         cx, cy = self.centre.x() * w, self.centre.y() * h
         return QRectF(self.width() / 2 - cx, self.height() / 2 - cy, w, h)
 
+    def _visible_span(self) -> tuple[float, float]:
+        """Left and right of the part of the image inside the widget (the whole width when none is)."""
+        r = self.image_rect()
+        left, right = max(0.0, r.left()), min(float(self.width()), r.right())
+        return (left, right) if right > left else (0.0, float(self.width()))
+
+    def divider_x(self) -> float:
+        left, right = self._visible_span()
+        return left + (right - left) * self.divider
+
     def _to_image(self, p: QPointF) -> QPointF:
         r = self.image_rect()
         return QPointF((p.x() - r.x()) / self.zoom, (p.y() - r.y()) / self.zoom)
@@ -121,8 +145,10 @@ class CompareView(QWidget):
             return
         rect = self.image_rect()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1)
-        x = self.width() * self.divider
+        x = self.divider_x()
         top, bottom = max(0.0, rect.top()), min(float(self.height()), rect.bottom())
+        if self.after.hasAlphaChannel() or self.before.hasAlphaChannel():
+            painter.fillRect(rect.intersected(QRectF(self.rect())), self._checker)  # one background for both halves
         if not self.before.isNull():
             painter.save()
             painter.setClipRect(QRectF(0, 0, x, self.height()))
@@ -161,22 +187,26 @@ class CompareView(QWidget):
         self.divider = max(0.0, min(1.0, fraction))
         self.update()
 
+    def _divider_at(self, x: float) -> None:
+        left, right = self._visible_span()
+        self.set_divider((x - left) / max(1.0, right - left))
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._drag = ("divider", event.position())
-            self.set_divider(event.position().x() / max(1, self.width()))
+            self._divider_at(event.position().x())
         elif event.button() in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton):
             self._drag = ("pan", event.position())
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._drag is None:
-            near = abs(event.position().x() - self.width() * self.divider) < 10
+            near = abs(event.position().x() - self.divider_x()) < 10
             self.setCursor(Qt.CursorShape.SplitHCursor if near else Qt.CursorShape.ArrowCursor)
             return
         kind, last = self._drag
         if kind == "divider":
-            self.set_divider(event.position().x() / max(1, self.width()))
+            self._divider_at(event.position().x())
         elif not self.after.isNull():
             d = event.position() - last
             self.centre -= QPointF(d.x() / (self.after.width() * self.zoom), d.y() / (self.after.height() * self.zoom))

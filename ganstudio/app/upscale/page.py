@@ -19,7 +19,8 @@ from PIL import Image
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QHBoxLayout, QLabel, QListWidget, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSplitter,
+    QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from ganstudio.app import dialogs
@@ -29,11 +30,14 @@ from ganstudio.app.explore.jobs import JobBar
 from ganstudio.app.tasks import BackgroundTask
 from ganstudio.app.upscale.compare import CompareView
 from ganstudio.infer.builtin import BUILTIN, BUILTIN_SCALES, builtin_upscaler_path
-from ganstudio.infer.upscale_files import SourceImage, collect_inputs, output_name, read_image, upscale_files, upscale_image
+from ganstudio.infer.upscale_files import (
+    ImageReadError, SourceImage, collect_inputs, output_name, read_image, upscale_files, upscale_image,
+)
 
 THUMB = 40
 PREVIEW_SIDE = 768  # input px: bigger images are previewed by their centre (the saved ones are whole)
 OPEN_OTHER = "open"
+UNREADABLE = Qt.ItemDataRole.UserRole + 1  # on a list item: why its file cannot be read (shown, never a dialog)
 
 
 class UpscaleSettings(Protocol):
@@ -122,6 +126,16 @@ class UpscalePage(QWidget):
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Remove all images from the list (nothing is deleted from disk).")
         self.clear_button.clicked.connect(self.clear)
+        # One action for the button, the Delete key and the list's context menu, so enabling is decided once.
+        self.remove_action = QAction("Remove from the list", self)
+        self.remove_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action.setToolTip("Remove the selected images from the list (Delete; nothing is deleted from disk).")
+        self.remove_action.triggered.connect(self.remove_selected)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip(self.remove_action.toolTip())
+        self.remove_button.clicked.connect(self.remove_action.trigger)
+        self.remove_action.enabledChanged.connect(self.remove_button.setEnabled)
         header = QHBoxLayout()
         for w in (self.back_button, title):
             header.addWidget(w)
@@ -157,14 +171,19 @@ class UpscalePage(QWidget):
         bar.addWidget(self.fit_button)
         bar.addWidget(self.actual_button)
         bar.addWidget(self.info, 3)
+        bar.addWidget(self.remove_button)
         bar.addWidget(self.clear_button)
         bar.addWidget(self.save_button)
 
         self.list = QListWidget()
         self.list.setIconSize(QSize(THUMB, THUMB))
         self.list.setSpacing(2)
-        self.list.setToolTip("The images to upscale. Click one to compare it with bicubic.")
+        self.list.setToolTip("The images to upscale. Click one to compare it with bicubic; Delete removes it from the list.")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.list.addAction(self.remove_action)  # the Delete key (list focused) and the right-click menu
         self.list.currentRowChanged.connect(lambda _: self.request_preview())
+        self.list.itemSelectionChanged.connect(lambda: self.remove_action.setEnabled(bool(self.list.selectedItems())))
         self.compare = CompareView()
         self.fit_button.clicked.connect(self.compare.fit)
         self.actual_button.clicked.connect(self.compare.actual_size)
@@ -232,6 +251,8 @@ class UpscalePage(QWidget):
         self.stack.setCurrentIndex(0 if not self.entries else 1)
         self.save_button.setEnabled(bool(self.entries))
         self.clear_button.setEnabled(bool(self.entries))
+        self.remove_action.setEnabled(bool(self.list.selectedItems()))
+        self.remove_button.setEnabled(self.remove_action.isEnabled())
 
     # ---- models ------------------------------------------------------------------------------
 
@@ -362,6 +383,7 @@ class UpscalePage(QWidget):
     def _load_thumbnails(self, first: int, items: list[tuple[Path | SourceImage, Path]]) -> None:
         """Small pictures in the list, decoded off the GUI thread; unreadable files are marked."""
         generation = self._list_generation
+        rows = [self.list.item(first + i) for i in range(len(items))]  # items, not row numbers: removals move rows
 
         def work(report):  # noqa: ANN001, ANN202 - on the task's thread
             for i, (src, _) in enumerate(items):
@@ -378,21 +400,52 @@ class UpscalePage(QWidget):
                     report((first + i, None))
 
         task = BackgroundTask(work, doing="reading thumbnails")
-        task.progressed.connect(lambda value: self._set_thumbnail(generation, *value))
+        task.progressed.connect(lambda value: self._set_thumbnail(generation, rows[value[0] - first], value[1]))
         task.start()
 
-    def _set_thumbnail(self, generation: int, row: int, thumb: np.ndarray | None) -> None:
-        item = self.list.item(row)
-        if generation != self._list_generation or item is None:
-            return  # the list was cleared since
+    def _set_thumbnail(self, generation: int, item: QListWidgetItem, thumb: np.ndarray | None) -> None:
+        if generation != self._list_generation or self.list.row(item) < 0 or item.data(UNREADABLE) is not None:
+            return  # the list was cleared, or the image removed (or found unreadable by its preview) since
         if thumb is None:
-            item.setToolTip(f"{item.text()} cannot be read as an image; it will be skipped")
-            item.setText(f"{item.text()}  (unreadable)")
+            self._mark_unreadable(item, f"{item.text()} cannot be read as an image")
         else:
             item.setIcon(QIcon(to_pixmap(np.ascontiguousarray(thumb))))
 
+    def _mark_unreadable(self, item: QListWidgetItem, why: str) -> None:
+        if item.data(UNREADABLE) is None:
+            item.setText(f"{item.text()}  (unreadable)")
+        item.setData(UNREADABLE, why)
+        item.setToolTip(f"{why}; it is skipped when saving")
+        if item is self.list.currentItem():
+            self._show_unreadable(item)
+
+    def _show_unreadable(self, item: QListWidgetItem) -> None:
+        """In the split view, not a dialog: selecting the file again must not interrupt again."""
+        self.last_preview = None
+        self.info.setText("")
+        self.compare.clear(f"{item.data(UNREADABLE)}.\n\nIt is skipped when saving; Delete removes it from the list.")
+
+    def remove_selected(self) -> None:
+        """Take the selected images off the list (the files stay on disk)."""
+        rows = sorted((self.list.row(item) for item in self.list.selectedItems()), reverse=True)
+        if not rows:
+            return
+        if len(rows) >= len(self.entries):
+            self.clear()
+            return
+        for row in rows:
+            del self.entries[row]
+            self.list.takeItem(row)
+        self.list.setCurrentRow(min(rows[-1], self.list.count() - 1))
+        self.list.currentItem().setSelected(True)
+        self._show_empty()
+        self.status_message.emit(f"{len(self.entries)} images to upscale.")
+
     def clear(self) -> None:
         self._list_generation += 1
+        if self._preview_task is not None:
+            self._preview_task.cancel()  # its image is no longer on the list
+            self._preview_again = False
         self.entries.clear()
         self.list.clear()
         self.compare.clear()
@@ -412,12 +465,18 @@ class UpscalePage(QWidget):
             self._preview_again = True
             self._preview_task.cancel()
             return
+        if self.list.item(row).data(UNREADABLE) is not None:
+            self._show_unreadable(self.list.item(row))
+            return
         source, choice, scale = self.entries[row][0], self.model_choice(), self.scale()
         self.info.setText("Upscaling the preview…")
 
         def work(report):  # noqa: ANN001, ANN202 - on the task's thread
+            try:
+                image = source if isinstance(source, SourceImage) else read_image(source, scale)
+            except ImageReadError as e:
+                return {"unreadable": str(e).replace(str(source), source.name)}  # the list shows names
             model = self._model(choice.resolve(scale))
-            image = source if isinstance(source, SourceImage) else read_image(source, scale)
             pixels, cropped = _preview_crop(image.pixels)
             start = time.perf_counter()
             out = upscale_image(model, pixels, scale, progress=lambda done, total: report((done, total)))
@@ -435,6 +494,10 @@ class UpscalePage(QWidget):
         self._preview_task = task.start()
 
     def _preview_done(self, result: dict) -> None:
+        if "unreadable" in result:
+            if not self._preview_again and self.list.currentItem() is not None:  # else it is no longer the one shown
+                self._mark_unreadable(self.list.currentItem(), result["unreadable"])
+            return
         self.last_preview = result
         label = result["model"] if result["model"].endswith(f"x{result['scale']}") else f"{result['model']} → ×{result['scale']}"
         self.compare.set_images(result["bicubic"], result["upscaled"], "Bicubic", label)
