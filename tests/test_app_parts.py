@@ -68,6 +68,31 @@ def test_a_long_chart_paints(qtbot):
     assert not chart.grab().isNull() and chart.point_count() == 200_000
 
 
+def test_kid_is_charted_on_its_own_axis_live_and_from_the_log(qtbot):
+    from ganstudio.app.charts import ChartsPanel
+    from ganstudio.app.runs import History
+    from ganstudio.core.training import events as ev
+
+    panel = ChartsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(800, 400)
+    panel.add_metric(ev.Metric(step=10, kimg=1.0, name="swd", value=60.0, is_best=True))
+    panel.add_metric(ev.Metric(step=10, kimg=1.0, name="kid", value=900.0, is_best=False))
+    panel.add_metric(ev.Metric(step=20, kimg=2.0, name="swd", value=40.0, is_best=True))
+    panel.add_metric(ev.Metric(step=20, kimg=2.0, name="kid", value=500.0, is_best=False))
+    chart = panel.quality
+    assert chart.series["kid"].y.values.tolist() == [900.0, 500.0]
+    # The left axis spans SWD alone, so KID's ~1000 does not flatten it; the best marker is SWD's.
+    _, _, y0, y1 = chart._ranges()
+    assert 30 < y0 < 40 and 60 < y1 < 70 and chart.markers == [(2.0, 40.0)]
+    assert not chart.grab().isNull()
+
+    history = History(metrics=[{"kimg": 1.0, "step": 10, "metrics": {"swd": 50.0, "kid": 700.0}},
+                               {"kimg": 2.0, "step": 20, "metrics": {"swd": 45.0}}])  # a run without KID's weights
+    panel.load_history(history)
+    assert chart.series["kid"].y.values.tolist() == [700.0] and chart.series["swd"].y.values.tolist() == [50.0, 45.0]
+
+
 @pytest.mark.parametrize(("choice", "dark"), [("dark", True), ("light", False)])
 def test_palettes_and_style_sheet(qapp, choice, dark):
     assert apply_theme(qapp, choice) == choice

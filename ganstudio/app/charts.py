@@ -20,6 +20,7 @@ from ganstudio.app.theme import colors
 from ganstudio.core.training import events as ev
 
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 46, 10, 26, 22
+RIGHT_AXIS_WIDTH = 40  # room for the tick labels of a second, right-hand y axis
 
 
 class _Growable:
@@ -50,6 +51,7 @@ class _Growable:
 class Series:
     label: str
     color: QColor
+    right_axis: bool = False  # on its own scale, labelled on the right (a score of another size)
     x: _Growable = field(default_factory=_Growable)
     y: _Growable = field(default_factory=_Growable)
 
@@ -93,8 +95,8 @@ class LineChart(QWidget):
         self._x_range = (0.0, 1.0)
         self.x_span: tuple[float, float] | None = None  # shared by the charts of one run, so they line up
 
-    def add_series(self, key: str, label: str, color: str) -> None:
-        self.series[key] = Series(label, QColor(color))
+    def add_series(self, key: str, label: str, color: str, *, right_axis: bool = False) -> None:
+        self.series[key] = Series(label, QColor(color), right_axis)
 
     def append(self, key: str, x: float, y: float) -> None:
         if np.isfinite(y):
@@ -121,8 +123,11 @@ class LineChart(QWidget):
 
     # ---- painting ---------------------------------------------------------------------
 
+    def _filled(self, right_axis: bool | None = None) -> list[Series]:
+        return [s for s in self.series.values() if s.x.size and right_axis in (None, s.right_axis)]
+
     def _ranges(self) -> tuple[float, float, float, float] | None:
-        filled = [s for s in self.series.values() if s.x.size]
+        filled = self._filled()
         if not filled:
             return None
         x0 = min(float(s.x.values[0]) for s in filled)
@@ -131,13 +136,20 @@ class LineChart(QWidget):
             x0, x1 = min(x0, self.x_span[0]), max(x1, self.x_span[1])
         if x1 - x0 < 1e-2:
             x0, x1 = x0 - 0.5, x1 + 0.5  # one point: centre it instead of stretching a hair's width
+        left = self._filled(right_axis=False)
         if self.fixed_range:
             return x0, x1, *self.fixed_range
+        if not left:
+            return x0, x1, 0.0, 1.0
+        return x0, x1, *self._y_range(left)
+
+    @staticmethod
+    def _y_range(filled: list[Series]) -> tuple[float, float]:
         ys = np.concatenate([s.y.values for s in filled])
         lo, hi = (np.percentile(ys, [1, 99]) if len(ys) > 50 else (ys.min(), ys.max()))
         # A flat or single-point series still gets a readable range around its value.
         pad = max((hi - lo) * 0.08, abs(hi + lo) * 0.025, 1e-3)
-        return x0, x1, float(lo - pad), float(hi + pad)
+        return float(lo - pad), float(hi + pad)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         c = colors()
@@ -159,7 +171,9 @@ class LineChart(QWidget):
         second_row = 10 + title_width + 16 + self._legend_width(p) > self.width() - 10
         self._draw_legend(p, c, 36.0 if second_row else 18.0)
         top = MARGIN_TOP + (18 if second_row else 0)
-        plot = QRectF(MARGIN_LEFT, top, self.width() - MARGIN_LEFT - MARGIN_RIGHT, self.height() - top - MARGIN_BOTTOM)
+        right = self._filled(right_axis=True)
+        margin_right = MARGIN_RIGHT + (RIGHT_AXIS_WIDTH if right else 0)
+        plot = QRectF(MARGIN_LEFT, top, self.width() - MARGIN_LEFT - margin_right, self.height() - top - MARGIN_BOTTOM)
         self._plot = plot
         ranges = self._ranges()
         if ranges is None or plot.width() < 20 or plot.height() < 20:
@@ -168,15 +182,19 @@ class LineChart(QWidget):
             return
         x0, x1, y0, y1 = ranges
         self._x_range = (x0, x1)
+        r0, r1 = self._y_range(right) if right else (y0, y1)
 
-        def to_px(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def to_px(xs: np.ndarray, ys: np.ndarray, right_axis: bool = False) -> tuple[np.ndarray, np.ndarray]:
+            lo, hi = (r0, r1) if right_axis else (y0, y1)
             px = plot.left() + (xs - x0) / (x1 - x0) * plot.width()
-            py = plot.bottom() - (ys - y0) / (y1 - y0) * plot.height()
+            py = plot.bottom() - (ys - lo) / (hi - lo) * plot.height()
             return px, py
 
         self._draw_axes(p, c, plot, x0, x1, y0, y1)
+        if right:
+            self._draw_right_axis(p, c, plot, r0, r1)
         p.save()
-        p.setClipRect(plot.adjusted(-1, -2, 1, 2))
+        p.setClipRect(plot.adjusted(-6, -6, 6, 6))  # room for the best marker at an edge
         buckets = max(10, int(plot.width()))
         for s in self.series.values():
             if not s.x.size:
@@ -186,14 +204,14 @@ class LineChart(QWidget):
                 xs, mean, lo, hi = downsample(xs, ys, x0, x1, buckets)
                 band = QColor(s.color)
                 band.setAlpha(55)
-                px, plo = to_px(xs, lo)
-                _, phi = to_px(xs, hi)
+                px, plo = to_px(xs, lo, s.right_axis)
+                _, phi = to_px(xs, hi, s.right_axis)
                 path = QPainterPath()
                 path.addPolygon(QPolygonF([QPointF(a, b) for a, b in zip(px, phi)] + [QPointF(a, b) for a, b in zip(px[::-1], plo[::-1])]))
                 p.fillPath(path, band)
                 ys = mean
-            px, py = to_px(xs, ys)
-            p.setPen(QPen(s.color, 1.6))
+            px, py = to_px(xs, ys, s.right_axis)
+            p.setPen(QPen(s.color, 1.6, Qt.PenStyle.DashLine if s.right_axis else Qt.PenStyle.SolidLine))
             p.drawPolyline(QPolygonF([QPointF(a, b) for a, b in zip(px, py)]))
         for mx, my in self.markers:
             (px,), (py,) = to_px(np.array([mx]), np.array([my]))
@@ -242,6 +260,15 @@ class LineChart(QWidget):
             p.drawText(QRectF(px - 30, plot.bottom() + 3, 60, 16), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, tick_label(v, ticks))
         p.drawText(QRectF(plot.right() - 40, plot.bottom() + 3, 40, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, "kimg")
 
+    def _draw_right_axis(self, p: QPainter, c: dict[str, str], plot: QRectF, y0: float, y1: float) -> None:
+        """Tick labels only (the grid lines are the left axis's), in the colour of the series."""
+        (series, *_) = self._filled(right_axis=True)
+        ticks = nice_ticks(y0, y1)
+        p.setPen(series.color)
+        for v in ticks:
+            py = plot.bottom() - (v - y0) / (y1 - y0) * plot.height()
+            p.drawText(QRectF(plot.right() + 5, py - 8, RIGHT_AXIS_WIDTH - 5, 16), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, tick_label(v, ticks))
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
         if not self._plot.contains(pos) or not any(s.x.size for s in self.series.values()):
@@ -269,9 +296,12 @@ class ChartsPanel(QWidget):
                                    "and that fakes are real. Healthy runs hover in between;\nD(real) near 1 with D(fake) near 0 means D is winning.")
         self.d_outputs.add_series("real", "real", "#29a36a")
         self.d_outputs.add_series("fake", "fake", "#d9534f")
-        self.quality = LineChart("Quality: SWD, lower is best", tooltip="Sliced Wasserstein distance between samples and your images,\n"
-                                 "measured at each checkpoint. Lower is better; the circle marks the best.")
+        self.quality = LineChart("Quality, lower is best", tooltip="Measured at each checkpoint; lower is better for both.\n"
+                                 "SWD (solid, left axis): how closely small patches of samples match your images;\n"
+                                 "the circle marks the best, the checkpoint export takes.\n"
+                                 "KID (dashed, right axis): how alike whole pictures look to a pretrained network.")
         self.quality.add_series("swd", "SWD", "#8b72ff")
+        self.quality.add_series("kid", "KID", "#2bb3a8", right_axis=True)
         self.augment = LineChart("Augmentation strength", y_range=(0.0, 1.0), tooltip="Probability p of the adaptive augmentation. It rises\n"
                                  "when the discriminator starts to memorise a small dataset.")
         self.augment.add_series("p", "p", "#e0a526")
@@ -306,7 +336,8 @@ class ChartsPanel(QWidget):
             chart.x_span = (chart.x_span[0] if chart.x_span else p.kimg, p.kimg)
 
     def add_metric(self, m: ev.Metric) -> None:
-        if m.name == "kid":  # logged and printed, not charted yet: its scale (x1e3, ~1000) would flatten SWD's curve
+        if m.name == "kid":  # on its own axis: its scale (~1000) would flatten SWD's curve
+            self.quality.append("kid", m.kimg, m.value)
             return
         self.quality.append("swd", m.kimg, m.value)
         if m.is_best:
@@ -327,10 +358,11 @@ class ChartsPanel(QWidget):
         self.d_outputs.set_data("real", kimg, column(lambda r: r.get("d_real", nan)))
         self.d_outputs.set_data("fake", kimg, column(lambda r: r.get("d_fake", nan)))
         self.augment.set_data("p", kimg, column(lambda r: r.get("augment_p", nan)))
-        metrics = [(r.get("kimg", 0.0), r["metrics"].get("swd", nan)) for r in history.metrics]
+        metrics = [(r.get("kimg", 0.0), r["metrics"].get("swd", nan), r["metrics"].get("kid", nan)) for r in history.metrics]
         if metrics:
-            xs, ys = np.array(metrics, float).T
+            xs, ys, kid = np.array(metrics, float).T
             self.quality.set_data("swd", xs, ys)
+            self.quality.set_data("kid", xs, kid)
             finite = np.isfinite(ys)
             if finite.any():
                 best = int(np.nanargmin(np.where(finite, ys, np.inf)))
