@@ -133,7 +133,8 @@ class Dialogs:
         self.shown: list[tuple[QMessageBox.Icon, str, str]] = []
         self.titles: list[str] = []  # each dialog's window title, in order
         self.details: list[str] = []  # each dialog's Show Details text ("" for none), in order
-        self.answer = QMessageBox.StandardButton.Yes
+        self.buttons: list[list[str]] = []  # each dialog's button texts, in order
+        self.answer = QMessageBox.StandardButton.Yes  # for questions, and for any dialog that offers this button
 
     def exec(self, box):  # noqa: ANN001, ANN201
         from PySide6.QtWidgets import QMessageBox
@@ -141,7 +142,10 @@ class Dialogs:
         self.shown.append((box.icon(), box.text(), box.informativeText()))
         self.titles.append(box.windowTitle())
         self.details.append(box.detailedText())
-        return self.answer if box.icon() == QMessageBox.Icon.Question else QMessageBox.StandardButton.Ok
+        self.buttons.append([b.text() for b in box.buttons()])
+        if box.icon() == QMessageBox.Icon.Question or box.button(self.answer) is not None:
+            return self.answer
+        return QMessageBox.StandardButton.Ok
 
     def errors(self) -> list[tuple[str, str]]:
         from PySide6.QtWidgets import QMessageBox
@@ -189,3 +193,6 @@ def make_window(qtbot, settings, dialogs):
         if session is not None:
             session.stop()
             session.wait(WINDOW_TIMEOUT_MS)
+    from ganstudio.app.tasks import wait_for_all
+
+    wait_for_all(WINDOW_TIMEOUT_MS)  # nor an export (a completed run exports itself): pytest-qt has closed the windows

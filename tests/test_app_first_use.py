@@ -435,3 +435,54 @@ def test_removing_one_picture_from_the_upscale_list(qtbot, make_window, tmp_path
     with qtbot.waitSignal(page.saved, timeout=TIMEOUT_MS):
         page.save_all(tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["img_000-x2.png", "img_002-x2.png"]
+
+
+# ---- When training finishes ----------------------------------------------------------------------
+
+
+def train_to_the_end(qtbot, window, run: Path, config, data: Path) -> None:  # noqa: ANN001
+    """A tiny run trained to its length the way tests start jobs (so nothing is exported yet)."""
+    from ganstudio.app.worker import TrainingJob
+
+    window.show_train()
+    with qtbot.waitSignal(window.train_page.training_ended, timeout=TIMEOUT_MS) as ended:
+        window.train_page.start_job(TrainingJob.new(run, config, data))
+    assert ended.args[0].reason == "completed" and not list((run / "export").glob("*.onnx"))
+
+
+def test_a_finished_run_offers_export_and_explore_then_opens_the_model(qtbot, make_window, dialogs, image_folder, tiny_config):
+    window = make_window()
+    page = window.train_page
+    run = window.settings.runs_dir / "finished"
+    train_to_the_end(qtbot, window, run, tiny_config(kimg=0.032), image_folder)
+    assert page.start_button.text() == "Train longer" and page.explore_button.text() == "Export and explore"
+    assert page.explore_button.property("primary") and not page.start_button.property("primary")  # the next step stands out
+    try:
+        with qtbot.waitSignal(window.explore_page.model_opened, timeout=TIMEOUT_MS) as opened:
+            click(qtbot, page.explore_button)
+        assert opened.args[0].parent == run / "export" and window.pages.currentWidget() is window.explore_page
+        assert dialogs.shown == []  # asked to explore: no "Export finished" question on the way
+    finally:
+        window.explore_page.shutdown()
+
+
+def test_training_longer_to_the_end_exports_by_itself_and_opens_in_explore(qtbot, make_window, dialogs, image_folder, tiny_config):
+    from PySide6.QtWidgets import QMessageBox
+
+    window = make_window()
+    page = window.train_page
+    run = window.settings.runs_dir / "longer"
+    train_to_the_end(qtbot, window, run, tiny_config(kimg=0.032), image_folder)
+    page.options.length_unit.setCurrentIndex(page.options.length_unit.findData("kimg"))
+    type_into(qtbot, page.options.length, "0.1")
+    dialogs.answer = QMessageBox.StandardButton.Open  # "Open in Explore"
+    try:
+        with qtbot.waitSignal(window.explore_page.model_opened, timeout=2 * TIMEOUT_MS) as opened:
+            click(qtbot, page.start_button)  # "Train longer": to 0.1 kimg, then the app exports as `ganstudio train` does
+        assert dialogs.titles == ["Export finished"] and "Open in Explore" in dialogs.buttons[0]
+        (model,) = (run / "export").glob("*.onnx")
+        assert opened.args[0] == model and window.explore_page.model.path == model
+        assert window.pages.currentWidget() is window.explore_page
+        assert page.explore_button.text() == "Explore" and page.start_button.text() == "Train longer"
+    finally:
+        window.explore_page.shutdown()

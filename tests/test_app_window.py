@@ -84,7 +84,7 @@ def test_training_fills_grid_timeline_charts_and_progress(qtbot, make_window, im
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
         pass
 
-    assert page.state == "idle" and page.start_button.text() == "Resume training"
+    assert page.state == "idle" and page.start_button.text() == "Train longer"  # it completed: more, not "resume"
     assert len(page.timeline.steps) >= 3 and page.timeline.following_live
     assert page.charts.losses.point_count() > 0 and page.charts.quality.point_count() > 0
     assert "Finished" in page.progress.bar.format()

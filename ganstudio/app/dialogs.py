@@ -30,6 +30,15 @@ def show_info(parent: QWidget | None, title: str, text: str, informative: str = 
     _run(box)
 
 
+def offer(parent: QWidget | None, title: str, text: str, informative: str, action: str) -> bool:
+    """News with one natural next step (Open in Explore); True when the user takes it."""
+    box = QMessageBox(QMessageBox.Icon.Information, title, text, Button.Open | Button.Close, parent)
+    box.setInformativeText(informative)
+    box.button(Button.Open).setText(action)
+    box.setDefaultButton(Button.Open)
+    return _run(box) == Button.Open
+
+
 def confirm(parent: QWidget | None, title: str, text: str, informative: str, yes: str, no: str = "Cancel") -> bool:
     """A question with two named answers; True for `yes`."""
     box = QMessageBox(QMessageBox.Icon.Question, title, text, Button.Yes | Button.Cancel, parent)

@@ -28,6 +28,6 @@ def describe_result(result) -> tuple[str, str]:  # noqa: ANN001 - ExportResult, 
         f"Exported {result.path.name} ({size:.1f} MB).",
         f"From checkpoint {result.step} ({result.precision}), in {result.seconds:.0f} s. onnxruntime matches the "
         f"torch model within {result.max_abs_diff:.1e} (allowed {result.tolerance:.0e}).\n\n"
-        f"Saved in {result.path.parent}. Generate images with:\n"
+        f"Saved in {result.path.parent}. Open it in Explore, or generate images from the command line with:\n"
         f"ganstudio generate \"{result.path}\" --count 16 --grid --out images",
     )

@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else Settings()
         self._closing = False
         self._export_task: BackgroundTask | None = None
+        self._explore_after_export = False  # "Export and explore": open the model instead of asking
         self._demo_task: BackgroundTask | None = None
         self.setWindowTitle("GAN Studio")
         self.setWindowIcon(app_icon())
@@ -358,10 +359,17 @@ class MainWindow(QMainWindow):
         self.settings.interrupted_run = None
         self.refresh_runs()
 
-    def export_run(self, run_dir: Path) -> None:
-        if self._export_task is not None:
-            self.statusBar().showMessage("An export is already running.", 5000)
+    def export_run(self, run_dir: Path, explore: bool = False) -> None:
+        """Export the run's best generator (Export, or a run that completed); `explore`: open it in
+        Explore when done, without the "Export finished" question."""
+        if self._closing:
             return
+        if self._export_task is not None:
+            self._explore_after_export = self._explore_after_export or explore
+            self.statusBar().showMessage("Exporting: the model opens in Explore when it is done." if explore
+                                         else "An export is already running.", 5000)
+            return
+        self._explore_after_export = explore
         self.statusBar().showMessage("Exporting to ONNX…")
         task = start_export(run_dir)
         task.progressed.connect(lambda stage: self.statusBar().showMessage(f"Exporting to ONNX: {stage}…"))
@@ -372,6 +380,7 @@ class MainWindow(QMainWindow):
 
     def _export_ended(self) -> None:
         self._export_task = None
+        self._explore_after_export = False
         if self._closing:
             QTimer.singleShot(0, self.close)
 
@@ -380,7 +389,8 @@ class MainWindow(QMainWindow):
         self.train_page.refresh_explore()
         headline, details = describe_result(result)
         self.statusBar().showMessage(headline, 10000)
-        dialogs.show_info(self, "Export finished", headline, details)
+        if self._explore_after_export or dialogs.offer(self, "Export finished", headline, details, action="Open in Explore"):
+            self.explore_model(result.path)
 
     def show_error(self, error: AppError | BaseException) -> None:
         dialogs.show_error(self, error if isinstance(error, AppError) else describe(error))

@@ -60,7 +60,8 @@ class ProcessTrainingSession(SessionSignals):
 
     def arguments(self) -> list[str]:
         job = self.job
-        args = ["train", "--out", str(job.run_dir), "--nproc", str(job.nproc)]
+        # --no-export: the app exports a completed run itself (job.export), with its progress and dialog.
+        args = ["train", "--out", str(job.run_dir), "--nproc", str(job.nproc), "--no-export"]
         if job.resuming:
             args.append("--resume")
             if job.length is not None:

@@ -4,6 +4,7 @@ itself happens in the core, in the worker's thread."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -39,13 +40,21 @@ def _button(text: str, tip: str, primary: bool = False) -> QPushButton:
     return b
 
 
+def _accent(button: QPushButton, primary: bool) -> None:
+    """Move the accent colour (the style sheet's [primary="true"]) onto or off a button."""
+    if bool(button.property("primary")) != primary:
+        button.setProperty("primary", primary)
+        button.style().unpolish(button)
+        button.style().polish(button)
+
+
 class TrainPage(QWidget):
     back_requested = Signal()
     training_started = Signal(Path)
     training_ended = Signal(object)  # the last ev.Finished, or None when the run never began
     error = Signal(object)  # AppError for the main window to show
     status_message = Signal(str)
-    export_requested = Signal(Path)
+    export_requested = Signal(Path, bool)  # the run folder; True: open the model in Explore once exported
     explore_requested = Signal(Path)  # the run's newest exported model
     state_changed = Signal(str)
 
@@ -58,6 +67,7 @@ class TrainPage(QWidget):
         self.session: TrainingSession | None = None
         self.target_kimg: float | None = None
         self.has_checkpoint = False
+        self.completed = False  # the run reached its length: what comes next is exploring, or training longer
         self._save_task: BackgroundTask | None = None
         self._build()
         self._set_state("setup")
@@ -98,10 +108,9 @@ class TrainPage(QWidget):
                                      "torch model, for generating without PyTorch (Ctrl+E).")
         self.snapshot_button = _button("Snapshot now", "Make a sample grid from the current weights now (Ctrl+Shift+N).")
         self.snapshot_button.clicked.connect(self.snapshot_now)
-        self.export_button.clicked.connect(lambda: self.run_dir and self.export_requested.emit(self.run_dir))
-        self.explore_button = _button("Explore", "Open this run's newest exported model on the Explore page: seeds, direction\n"
-                                      "sliders, variations, interpolations (export it first).")
-        self.explore_button.clicked.connect(lambda: (model := self.exported_model()) and self.explore_requested.emit(model))
+        self.export_button.clicked.connect(lambda: self.run_dir and self.export_requested.emit(self.run_dir, False))
+        self.explore_button = _button("Explore", "")
+        self.explore_button.clicked.connect(self.explore)
         self.warnings = WarningsPanel()
         self.warnings.count_changed.connect(lambda n: self.health_title.setText(f"Health ({n})" if n else "Health"))
         self.health_title = QLabel("Health")
@@ -111,10 +120,10 @@ class TrainPage(QWidget):
         left.setContentsMargins(4, 4, 10, 4)
         left.addWidget(self.options)
         left.addLayout(controls)
+        left.addWidget(self.explore_button)  # a row of its own: once the run has finished, it is the next step
         extra = QHBoxLayout()
         extra.addWidget(self.snapshot_button)
         extra.addWidget(self.export_button)
-        extra.addWidget(self.explore_button)
         left.addLayout(extra)
         left.addSpacing(6)
         left.addWidget(self.health_title)
@@ -179,6 +188,7 @@ class TrainPage(QWidget):
     def setup_new(self, summary: FolderSummary | None, choices: TrainingChoices, run_dir: Path, device_type: str = "cpu") -> None:
         """A new run on summary's folder (None: the demo data), not started yet."""
         self.summary, self.data, self.run_dir, self.has_checkpoint = summary, summary.root if summary else None, run_dir, False
+        self.completed = False
         self._reset_views()
         self.title.setText(run_dir.name)
         if summary:
@@ -199,6 +209,7 @@ class TrainPage(QWidget):
         config = TrainConfig.from_dict(json.loads((run_dir / "run.json").read_text()).get("config", {}))
         self.summary, self.data, self.run_dir = None, None, run_dir
         self.has_checkpoint = info.step > 0
+        self.completed = info.completed
         self._reset_views()
         self.title.setText(info.name)
         data = "built-in demo shapes" if info.is_demo else f"{info.images} pictures from {info.source}"
@@ -236,16 +247,17 @@ class TrainPage(QWidget):
             nproc = self.options.gpu_count if choices.device == "gpus" else 1
             if config.batch % nproc:  # each GPU takes an equal share of the batch
                 config = config.replace(batch=-(-config.batch // nproc) * nproc)
-            self.start_job(TrainingJob.new(self.options.chosen_run_dir(), config, self.data, nproc))
+            self.start_job(TrainingJob.new(self.options.chosen_run_dir(), config, self.data, nproc, export=True))
         elif self.state == "idle" and self.run_dir is not None:
             choices = self.options.choices()
-            self.start_job(TrainingJob.resume(self.run_dir, (choices.length_unit, choices.length), choices.device))
+            self.start_job(TrainingJob.resume(self.run_dir, (choices.length_unit, choices.length), choices.device, export=True))
 
     def start_job(self, job: TrainingJob) -> TrainingSession:
         """Run `job` in a new training thread (tests pass tiny configs here)."""
         if self.session is not None:
             raise RuntimeError("a training session is already running on this page")
         self.run_dir = job.run_dir
+        self.completed = False
         self.title.setText(job.run_dir.name)
         self.options.set_run_dir(job.run_dir)
         self.target_kimg = job.config.kimg if job.config else (job.length[1] if job.length and job.length[0] == "kimg" else None)
@@ -328,7 +340,7 @@ class TrainPage(QWidget):
     def _on_finished(self, f: ev.Finished) -> None:
         self.progress.finished(f)
         if f.reason == "completed":
-            self.status_message.emit(f"Training finished at {f.kimg:.2f} kimg. Export it, or resume to train more.")
+            self.status_message.emit(f"Training finished at {f.kimg:.2f} kimg.")
 
     def _on_session_ended(self) -> None:
         session, self.session = self.session, None
@@ -342,11 +354,25 @@ class TrainPage(QWidget):
         else:
             if self.run_dir is not None:
                 self.has_checkpoint = self.has_checkpoint or (self.run_dir / "checkpoints").is_dir() and any((self.run_dir / "checkpoints").glob("*.safetensors"))
+            self.completed = finished is not None and finished.reason == "completed"
+            if self.completed:
+                self._offer_more_length(finished.kimg)
             self._set_state("idle")
             self.options.set_mode("resume")
         if session is not None:
             session.deleteLater()
         self.training_ended.emit(finished)
+        if self.completed and job is not None and job.export and self.has_checkpoint:
+            # As `ganstudio train` does at its end. Only a completed run: Stop means "resume later".
+            self.export_requested.emit(job.run_dir, False)
+
+    def _offer_more_length(self, kimg: float) -> None:
+        """A length already reached would end "Train longer" at once: offer more time instead, as
+        opening a completed run does."""
+        choices = self.options.choices()
+        if choices.length_unit == "kimg" and choices.length <= kimg + 1e-9:
+            self.options.set_choices(dataclasses.replace(choices, length_unit="minutes", length=30.0))
+        self.options.set_done_kimg(kimg)
 
     def _show_frame(self, image: QImage, step: int) -> None:
         self.grid.set_image(image)
@@ -383,14 +409,35 @@ class TrainPage(QWidget):
         models = sorted((self.run_dir / "export").glob("*.onnx"), key=lambda p: p.stat().st_mtime)
         return models[-1] if models else None
 
+    def explore(self) -> None:
+        """Open the newest exported model in Explore, exporting the best checkpoint first if none is."""
+        model = self.exported_model()
+        if model is not None:
+            self.explore_requested.emit(model)
+        elif self.run_dir is not None and self.has_checkpoint:
+            self.export_requested.emit(self.run_dir, True)
+
     def refresh_explore(self) -> None:
-        self.explore_button.setEnabled(self.exported_model() is not None)
+        exported = self.exported_model() is not None
+        export_first = not exported and self.has_checkpoint
+        self.explore_button.setText("Export and explore" if export_first else "Explore")
+        self.explore_button.setToolTip(
+            "Export the best generator to ONNX, then open it on the Explore page: seeds, direction\n"
+            "sliders, variations, interpolations." if export_first else
+            "Open this run's newest exported model on the Explore page: seeds, direction sliders,\n"
+            "variations, interpolations.")
+        self.explore_button.setEnabled(exported or (export_first and self.state != "stopping"))
 
     def _set_state(self, state: str) -> None:
         assert state in STATES, state
         self.state = state
         training = state in ("starting", "running", "paused", "stopping")
-        self.start_button.setText("Resume training" if state == "idle" else "Start training")
+        finished = state == "idle" and self.completed
+        self.start_button.setText("Train longer" if finished else "Resume training" if state == "idle" else "Start training")
+        self.start_button.setToolTip("Go on training from where the run finished, for the length set above (Ctrl+Return)."
+                                     if finished else "Start or resume training with these settings (Ctrl+Return).")
+        _accent(self.start_button, not finished)  # a finished run's next step is exploring what it made
+        _accent(self.explore_button, finished)
         chosen = self.run_dir is not None  # a folder or the demo set up; else Start would train into the working directory
         self.start_button.setEnabled((state == "setup" and chosen) or (state == "idle" and self.has_checkpoint))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")

@@ -33,14 +33,16 @@ class TrainingJob:
     length: tuple[str, float] | None = None  # resume only: ("minutes", M) more, or ("kimg", K) in total
     device: str | None = None  # resume only: None keeps the run's device
     nproc: int = 1  # > 1: one process per GPU, launched as `ganstudio train --nproc` (process_session.py)
+    export: bool = False  # export the generator once the run completes, as `ganstudio train` does (the page does it)
 
     @classmethod
-    def new(cls, run_dir: Path, config: TrainConfig, data: Path | None, nproc: int = 1) -> "TrainingJob":
-        return cls(Path(run_dir), config, Path(data) if data else None, nproc=nproc)
+    def new(cls, run_dir: Path, config: TrainConfig, data: Path | None, nproc: int = 1, export: bool = False) -> "TrainingJob":
+        return cls(Path(run_dir), config, Path(data) if data else None, nproc=nproc, export=export)
 
     @classmethod
-    def resume(cls, run_dir: Path, length: tuple[str, float] | None = None, device: str | None = None, nproc: int = 1) -> "TrainingJob":
-        return cls(Path(run_dir), None, None, length, device, nproc)
+    def resume(cls, run_dir: Path, length: tuple[str, float] | None = None, device: str | None = None, nproc: int = 1,
+               export: bool = False) -> "TrainingJob":
+        return cls(Path(run_dir), None, None, length, device, nproc, export)
 
     @property
     def resuming(self) -> bool:
