@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF
-from PySide6.QtWidgets import QGridLayout, QToolTip, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF, QResizeEvent,
+)
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from ganstudio.app.runs import History
 from ganstudio.app.theme import colors
@@ -21,6 +23,9 @@ from ganstudio.core.training import events as ev
 
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 46, 10, 26, 22
 RIGHT_AXIS_WIDTH = 40  # room for the tick labels of a second, right-hand y axis
+LEGEND_ROW = 18  # a legend row of its own, under the title, when it does not fit beside it
+MIN_CHART_WIDTH, MIN_CHART_HEIGHT = 140, 120
+CHART_SPACING = 8
 
 
 class _Growable:
@@ -88,7 +93,6 @@ class LineChart(QWidget):
         self.fixed_range = y_range
         self.series: dict[str, Series] = {}
         self.markers: list[tuple[float, float]] = []  # e.g. the best metric so far
-        self.setMinimumSize(140, 120)
         self.setMouseTracking(True)
         self.setToolTip(tooltip)
         self._plot = QRectF()
@@ -160,17 +164,13 @@ class LineChart(QWidget):
         p.setBrush(QColor(c["card"]))
         p.drawRoundedRect(outer, 8, 8)
         p.setPen(QColor(c["text"]))
-        font = p.font()
-        font.setBold(True)
-        p.setFont(font)
-        title_width = p.fontMetrics().horizontalAdvance(self.title)
-        p.drawText(QRectF(10, 4, self.width() - 20, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title)
-        font.setBold(False)
-        p.setFont(font)
-        # The legend goes beside the title when both fit, else on a line of its own below it.
-        second_row = 10 + title_width + 16 + self._legend_width(p) > self.width() - 10
-        self._draw_legend(p, c, 36.0 if second_row else 18.0)
-        top = MARGIN_TOP + (18 if second_row else 0)
+        p.setFont(self.title_font())
+        title = p.fontMetrics().elidedText(self.title, Qt.TextElideMode.ElideRight, max(0, self.width() - 20))
+        p.drawText(QRectF(10, 4, self.width() - 20, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        p.setFont(self.font())
+        rows, beside = self.legend_rows()
+        self._draw_legend(p, c, rows, 18.0 if beside else 18.0 + LEGEND_ROW)
+        top = MARGIN_TOP + (0 if beside else LEGEND_ROW * len(rows))
         right = self._filled(right_axis=True)
         margin_right = MARGIN_RIGHT + (RIGHT_AXIS_WIDTH if right else 0)
         plot = QRectF(MARGIN_LEFT, top, self.width() - MARGIN_LEFT - margin_right, self.height() - top - MARGIN_BOTTOM)
@@ -223,20 +223,53 @@ class LineChart(QWidget):
     def _legend_items(self) -> list[tuple[Series, str]]:
         return [(s, f"{s.label} {s.y.values[-1]:.3g}" if s.y.size else s.label) for s in self.series.values()]
 
-    def _legend_width(self, p: QPainter) -> float:
-        fm = p.fontMetrics()
-        return sum(fm.horizontalAdvance(text) + 24 for _, text in self._legend_items())
+    def title_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        return font
 
-    def _draw_legend(self, p: QPainter, c: dict[str, str], baseline: float) -> None:
-        x = self.width() - 10.0
-        fm = p.fontMetrics()
-        for s, text in reversed(self._legend_items()):
-            x -= fm.horizontalAdvance(text)
-            p.setPen(QColor(c["muted"]))
-            p.drawText(QPointF(x, baseline), text)
-            x -= 14
-            p.fillRect(QRectF(x, baseline - 9, 9, 9), s.color)
-            x -= 10
+    def legend_rows(self) -> tuple[list[list[tuple[Series, str, int]]], bool]:
+        """The legend's rows of (series, text, width), and whether its one row sits beside the
+        title. Beside the title when both fit; else rows of their own under it, as many as the
+        width needs, so neither the title nor the legend is ever cut."""
+        fm = QFontMetrics(self.font())
+        room = self.width() - 20
+        items = [(s, fm.elidedText(text, Qt.TextElideMode.ElideRight, max(0, room - 24))) for s, text in self._legend_items()]
+        items = [(s, text, fm.horizontalAdvance(text) + 24) for s, text in items]
+        title = QFontMetrics(self.title_font()).horizontalAdvance(self.title)
+        if title + 16 + sum(w for *_, w in items) <= room:
+            return [items], True
+        rows: list[list[tuple[Series, str, int]]] = [[]]
+        used = 0
+        for item in items:
+            if rows[-1] and used + item[2] > room:
+                rows.append([])
+                used = 0
+            rows[-1].append(item)
+            used += item[2]
+        return rows, False
+
+    def minimumSizeHint(self) -> QSize:
+        """Wide enough for the title and for each legend entry with its value."""
+        fm = QFontMetrics(self.font())
+        widest = max((fm.horizontalAdvance(f"{s.label} -0.000e+00") + 24 for s in self.series.values()), default=0)
+        title = QFontMetrics(self.title_font()).horizontalAdvance(self.title)
+        return QSize(max(MIN_CHART_WIDTH, title + 20, widest + 20), MIN_CHART_HEIGHT)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSizeHint().expandedTo(QSize(240, 200))
+
+    def _draw_legend(self, p: QPainter, c: dict[str, str], rows: list[list[tuple[Series, str, int]]], baseline: float) -> None:
+        for row in rows:
+            x = self.width() - 10.0
+            for s, text, width in reversed(row):
+                x -= width - 24
+                p.setPen(QColor(c["muted"]))
+                p.drawText(QPointF(x, baseline), text)
+                x -= 14
+                p.fillRect(QRectF(x, baseline - 9, 9, 9), s.color)
+                x -= 10
+            baseline += LEGEND_ROW
 
     def _draw_axes(self, p: QPainter, c: dict[str, str], plot: QRectF, x0: float, x1: float, y0: float, y1: float) -> None:
         grid = QColor(c["border"])
@@ -305,11 +338,39 @@ class ChartsPanel(QWidget):
         self.augment = LineChart("Augmentation strength", y_range=(0.0, 1.0), tooltip="Probability p of the adaptive augmentation. It rises\n"
                                  "when the discriminator starts to memorise a small dataset.")
         self.augment.add_series("p", "p", "#e0a526")
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
+        for chart in self.charts:
+            chart.setParent(self)
+
+    # A 2x2 grid when two charts side by side fit, else one column of four: never a chart too
+    # narrow for its title (placed by hand, as a layout's minimum would forbid the one column).
+
+    def _chart_minimum(self) -> QSize:
+        size = QSize(0, 0)
+        for chart in self.charts:
+            size = size.expandedTo(chart.minimumSizeHint())
+        return size
+
+    def columns_for(self, width: int) -> int:
+        return 2 if width >= 2 * self._chart_minimum().width() + CHART_SPACING else 1
+
+    def minimumSizeHint(self) -> QSize:
+        m = self._chart_minimum()
+        return QSize(m.width(), 4 * m.height() + 3 * CHART_SPACING)
+
+    def sizeHint(self) -> QSize:
+        return QSize(2 * 240 + CHART_SPACING, 2 * 260 + CHART_SPACING)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        columns = self.columns_for(self.width())
+        rows = len(self.charts) // columns
+        width = (self.width() - (columns - 1) * CHART_SPACING) / columns
+        height = (self.height() - (rows - 1) * CHART_SPACING) / rows
         for i, chart in enumerate(self.charts):
-            layout.addWidget(chart, i // 2, i % 2)
+            row, column = divmod(i, columns)
+            x, y = round(column * (width + CHART_SPACING)), round(row * (height + CHART_SPACING))
+            chart.setGeometry(x, y, round((column + 1) * (width + CHART_SPACING) - CHART_SPACING) - x,
+                              round((row + 1) * (height + CHART_SPACING) - CHART_SPACING) - y)
 
     @property
     def charts(self) -> tuple[LineChart, ...]:

@@ -430,13 +430,13 @@ class MainWindow(QMainWindow):
                 available = screen.availableGeometry()
                 w, h = min(w, int(available.width() * 0.92)), min(h, int(available.height() * 0.92))
             self.resize(w, h)
-        splitter = self.settings.geometry("train_splitter")
-        if splitter is not None:
-            self.train_page.splitter.restoreState(splitter)
+        panes = self.settings.geometry("train_panes")  # what the user dragged (not "train_splitter": the old sizes)
+        if panes is not None:
+            self.train_page.splitter.restore_choices(panes)
 
     def save_window_state(self) -> None:
         self.settings.set_geometry("main", self.saveGeometry())
-        self.settings.set_geometry("train_splitter", self.train_page.splitter.saveState())
+        self.settings.set_geometry("train_panes", self.train_page.splitter.save_choices())
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
-    QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QToolButton, QVBoxLayout, QWidget,
+    QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton, QVBoxLayout, QWidget,
 )
 
 from ganstudio.app.charts import ChartsPanel
@@ -19,6 +19,7 @@ from ganstudio.app.folder_scan import FolderSummary
 from ganstudio.app.grid_view import GridView, grid_to_qimage
 from ganstudio.app.options_panel import OptionsPanel
 from ganstudio.app.presets import TrainingChoices, build_config
+from ganstudio.app.priority_splitter import PrioritySplitter
 from ganstudio.app.process_session import ProcessTrainingSession
 from ganstudio.app.progress_strip import ProgressStrip
 from ganstudio.app.runs import read_history, read_run
@@ -30,6 +31,7 @@ from ganstudio.core.config import TrainConfig
 from ganstudio.core.training import events as ev
 
 STATES = ("setup", "idle", "starting", "running", "paused", "stopping")
+GRID_SHARE, CHARTS_SHARE = 0.4, 0.3  # of the page's width, at least / preferred
 
 
 def _button(text: str, tip: str, primary: bool = False) -> QPushButton:
@@ -161,14 +163,14 @@ class TrainPage(QWidget):
         centre.addLayout(zoom)
 
         self.charts = ChartsPanel()
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        # The grid is what the user came to watch: it keeps at least GRID_SHARE of the width, the
+        # settings stay as narrow as they can and the charts take CHARTS_SHARE (one column of four
+        # on a laptop window, 2x2 on a wider one) until the user drags them wider or narrower.
+        self.splitter = PrioritySplitter(main=1, main_share=GRID_SHARE)
         self.splitter.addWidget(left_scroll)
         self.splitter.addWidget(centre_widget)
         self.splitter.addWidget(self.charts)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([340, 560, 480])
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter.set_preferred(2, lambda total: int(total * CHARTS_SHARE))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)

@@ -6,7 +6,7 @@ The grid only shows: it asks for pages through `page_needed` and the page render
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QListView, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget,
@@ -15,7 +15,10 @@ from PySide6.QtWidgets import (
 from ganstudio.app.explore.image_view import to_pixmap
 
 PAGE = 16
-THUMB = 88
+COLUMNS = 4  # a page is a 4x4 grid at any width: the cells shrink or grow instead
+THUMB = 88  # the cells' side at the page's first width
+THUMB_MAX = 160  # the thumbnails' pixels: sharp up to this side
+CAPTION = 26  # the seed number's height under each thumbnail
 MAX_SEED = 2**31 - 1
 SEED_ROLE = Qt.ItemDataRole.UserRole
 
@@ -36,8 +39,10 @@ class SeedGrid(QWidget):
         self.list.setMovement(QListView.Movement.Static)
         self.list.setUniformItemSizes(True)
         self.list.setIconSize(QSize(THUMB, THUMB))
-        self.list.setGridSize(QSize(THUMB + 14, THUMB + 26))
+        self.list.setGridSize(QSize(THUMB + 14, THUMB + CAPTION))
         self.list.setSpacing(2)
+        self.list.setMinimumWidth(COLUMNS * 48 + self.list.verticalScrollBar().sizeHint().width() + 8)
+        self.list.installEventFilter(self)
         self.list.setWordWrap(False)
         self.list.setToolTip("Images from seed numbers, with the truncation and class chosen on the right.\n"
                              "Click one to enlarge it; scroll to the end for more seeds.")
@@ -63,7 +68,27 @@ class SeedGrid(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.more_button)
-        self._blank = QPixmap(THUMB, THUMB)
+        self._blank = QPixmap(THUMB_MAX, THUMB_MAX)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.list and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self) -> None:
+        """COLUMNS cells a row in the list's width, room kept for the scroll bar (so that it
+        appearing never wraps a row)."""
+        room = self.list.width() - 2 * self.list.frameWidth() - self.list.verticalScrollBar().sizeHint().width() - 2
+        cell = max(40, room // COLUMNS)
+        thumb = min(THUMB_MAX, cell - 14)
+        if self.list.gridSize().width() != cell:
+            self.list.setIconSize(QSize(thumb, thumb))
+            self.list.setGridSize(QSize(cell, thumb + CAPTION))
+
+    def columns(self) -> int:
+        """How many seeds a row of the grid shows now."""
+        rects = [self.list.visualItemRect(self.list.item(i)) for i in range(min(self.list.count(), PAGE))]
+        return sum(1 for r in rects if rects and r.top() == rects[0].top())
 
     # ---- pages ----------------------------------------------------------------------------
 
@@ -115,9 +140,9 @@ class SeedGrid(QWidget):
             self.images[seed] = image
             item = self.list.item(page * PAGE + i)
             if item is not None and item.data(SEED_ROLE) == seed:
-                item.setIcon(QIcon(to_pixmap(image).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                item.setIcon(QIcon(to_pixmap(image).scaled(THUMB_MAX, THUMB_MAX, Qt.AspectRatioMode.KeepAspectRatio,
                                                           Qt.TransformationMode.FastTransformation
-                                                          if image.shape[0] <= THUMB else Qt.TransformationMode.SmoothTransformation)))
+                                                          if image.shape[0] <= THUMB_MAX else Qt.TransformationMode.SmoothTransformation)))
 
     def is_complete(self) -> bool:
         return not self._waiting
