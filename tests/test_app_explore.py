@@ -440,6 +440,50 @@ def test_thousands_of_slider_moves_do_not_run_none_out_of_references():
     assert int(result.stdout.strip().splitlines()[-1]) >= 30000
 
 
+def test_opening_a_model_again_and_again_does_not_crash(exported_model, tmp_path):
+    """Reopening a model rebuilt the direction sliders with deleteLater() from the slot of the render
+    thread's queued `opened` signal; with PySide6 6.12 that corrupted the heap, and the process died
+    (segfault, or glibc's "unaligned fastbin chunk") within a few reopens, mostly in the seed grid's
+    clear(). In a process of its own, so that a crash fails this test instead of ending the suite."""
+    script = textwrap.dedent(
+        """
+        import os, sys, time
+        from pathlib import Path
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from PySide6.QtCore import QSettings
+        from ganstudio.app import create_application
+        from ganstudio.app.explore import ExplorePage
+        from ganstudio.app.settings import Settings
+        app = create_application([])
+        model, folder = Path(sys.argv[1]), Path(sys.argv[2])
+        page = ExplorePage(Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)), device="cpu")
+        page.resize(1200, 800)
+        page.show()
+        opened = []
+        page.model_opened.connect(opened.append)
+
+        def wait(ready):
+            end = time.monotonic() + 30
+            while not ready():
+                assert time.monotonic() < end, "timed out"
+                app.processEvents()
+                time.sleep(0.002)
+
+        for n in range(1, 13):
+            page.open_model(model)
+            wait(lambda: len(opened) == n)
+            wait(lambda: page.shown is not None and page.grid.is_complete())
+        page.shutdown()
+        print(len(opened), len(page.controls.sliders))
+        """
+    )
+    result = subprocess.run([sys.executable, "-X", "faulthandler", "-c", script, str(exported_model), str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    opened, sliders = result.stdout.split()[-2:]
+    assert opened == "12" and int(sliders) > 0  # every reopen came through, with its direction sliders
+
+
 def test_ganstudio_explore_names_a_missing_model(tmp_path, capsys):
     from ganstudio.cli import main
 

@@ -64,12 +64,14 @@ class Controls(QWidget):
         self.note = QLabel("")
         self.note.setProperty("role", "muted")
         self.note.setWordWrap(True)
-        self._sliders: list[QSlider] = []
+        self._sliders: list[QSlider] = []  # the open model's: the first len(directions) rows
         self._values: list[QLabel] = []
         self._grid_host = QWidget()
         self._grid = QGridLayout(self._grid_host)
         self._grid.setContentsMargins(0, 0, 6, 0)
         self._grid.setColumnStretch(1, 1)
+        self._grid.setRowStretch(MAX_SLIDERS, 1)
+        self._rows = [self._direction_row(k) for k in range(MAX_SLIDERS)]
         scroll = QScrollArea()
         scroll.setWidget(self._grid_host)
         scroll.setWidgetResizable(True)
@@ -86,38 +88,48 @@ class Controls(QWidget):
 
     # ---- model ------------------------------------------------------------------------------
 
+    def _direction_row(self, k: int) -> tuple[QLabel, QSlider, QLabel]:
+        """Row k of the direction sliders, hidden until a model has that many directions."""
+        name = QLabel(f"{k + 1}")
+        name.setToolTip(f"Principal direction {k + 1} of the style space (GANSpace); 1 changes the most.")
+        slider = _slider(int(-AMOUNT_RANGE * AMOUNT_STEPS), int(AMOUNT_RANGE * AMOUNT_STEPS), 0,
+                         f"Move the image along direction {k + 1}, in standard deviations of the model's styles\n"
+                         "(±3). Several directions add up. Double-click the number on the right to reset it.")
+        slider.setProperty("bipolar", True)  # 0 is the middle: no filled part (see studio.qss)
+        value = QLabel("0.00")
+        value.setMinimumWidth(40)
+        value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        value.setToolTip("Amount in standard deviations. Double-click to put this slider back to 0.")
+        value.mouseDoubleClickEvent = lambda _e, s=slider: s.setValue(0)  # type: ignore[method-assign]
+        slider.valueChanged.connect(self._amount_moved)
+        for column, widget in enumerate((name, slider, value)):
+            self._grid.addWidget(widget, k, column)
+            widget.hide()
+        return name, slider, value
+
     def set_model(self, info: GeneratorInfo, psi: float = 1.0) -> None:
-        """Rebuild for a model: its classes, and one slider per stored direction (strongest first)."""
+        """Show a model: its classes, and one slider per stored direction (strongest first).
+
+        The MAX_SLIDERS rows are built once and only shown, hidden and reset here, never deleted
+        and rebuilt: with PySide6 6.12, deleteLater() on the previous model's rows, called here from
+        the slot of a queued signal (the render thread's `opened`), corrupted the heap, and a few
+        reopens later the app died elsewhere, mostly in the seed grid's clear() (issue 15)."""
         self.blockSignals(True)
         self.class_box.clear()
         self.class_box.addItems(list(info.classes))
         self.class_box.setVisible(info.conditional)
         self.class_label.setVisible(info.conditional)
         self.psi_slider.setValue(round(psi * PSI_STEPS))
-        for widget in self._sliders + self._values + [self._grid.itemAt(i).widget() for i in range(self._grid.count())]:
-            if widget is not None:
-                widget.deleteLater()
-        self._sliders, self._values = [], []
         count = min(MAX_SLIDERS, len(info.directions))
-        for k in range(count):
-            name = QLabel(f"{k + 1}")
-            name.setToolTip(f"Principal direction {k + 1} of the style space (GANSpace); 1 changes the most.")
-            slider = _slider(int(-AMOUNT_RANGE * AMOUNT_STEPS), int(AMOUNT_RANGE * AMOUNT_STEPS), 0,
-                             f"Move the image along direction {k + 1}, in standard deviations of the model's styles\n"
-                             "(±3). Several directions add up. Double-click the number on the right to reset it.")
-            slider.setProperty("bipolar", True)  # 0 is the middle: no filled part (see studio.qss)
-            value = QLabel("0.00")
-            value.setMinimumWidth(40)
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            value.setToolTip("Amount in standard deviations. Double-click to put this slider back to 0.")
-            value.mouseDoubleClickEvent = lambda _e, s=slider: s.setValue(0)  # type: ignore[method-assign]
-            slider.valueChanged.connect(self._amount_moved)
-            self._grid.addWidget(name, k, 0)
-            self._grid.addWidget(slider, k, 1)
-            self._grid.addWidget(value, k, 2)
-            self._sliders.append(slider)
-            self._values.append(value)
-        self._grid.setRowStretch(count, 1)
+        for k, (name, slider, value) in enumerate(self._rows):
+            slider.blockSignals(True)
+            slider.setValue(0)
+            slider.blockSignals(False)
+            value.setText("0.00")
+            for widget in (name, slider, value):
+                widget.setVisible(k < count)
+        self._sliders = [slider for _name, slider, _value in self._rows[:count]]
+        self._values = [value for _name, _slider, value in self._rows[:count]]
         self.note.setText("" if count else "This model stores no directions; re-export it to get them.")
         self.note.setVisible(not count)
         self.reset_button.setEnabled(bool(count))
