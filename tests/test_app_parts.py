@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
-from ganstudio.app.charts import LineChart, downsample, nice_ticks
+from ganstudio.app.charts import LineChart, downsample, nice_ticks, tick_label
 from ganstudio.app.presets import TrainingChoices, build_config, cadence, preset_resolution, PRESETS_BY_KEY
 from ganstudio.app.runs import format_duration, read_history, unique_run_dir
 from ganstudio.app.theme import apply_theme, style_sheet, DARK, LIGHT
@@ -56,6 +56,7 @@ def test_downsampling_keeps_spikes_and_the_mean():
     assert len(xs) == 500 and hi.max() == 40.0 and lo.min() >= -1.0
     assert abs(mean.mean() - y.mean()) < 0.01
     assert nice_ticks(0, 1) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert tick_label(-1e-17, [-2.0, 0.0, 2.0]) == tick_label(-0.0, [-2.0, 0.0, 2.0]) == "0"  # not "-0"
 
 
 def test_a_long_chart_paints(qtbot):

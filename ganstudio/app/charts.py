@@ -83,6 +83,8 @@ def tick_label(value: float, ticks: list[float]) -> str:
     """As many decimals as the tick spacing needs: 139.2 / 139.4, not 139 / 139."""
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     decimals = next((d for d in range(7) if abs(round(step, d) - step) <= step * 1e-6), 6)
+    if abs(value) < step * 1e-6:
+        value = 0.0  # a tick at zero that arithmetic left at -1e-17 would read "-0"
     return f"{value:.{decimals}f}" if abs(value) < 1e5 else f"{value:.3g}"
 
 
