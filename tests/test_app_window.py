@@ -156,6 +156,7 @@ def test_past_runs_open_and_resume(qtbot, make_window, image_folder, tiny_config
     window.show_start()
     row = window.start_page.past_runs.rows[run]
     assert "completed" in row.run.status_text() and row.resume_button.isEnabled()
+    assert row.resume_button.text() == "Train longer"  # a finished run is not waiting to be resumed
 
     row.open_button.click()
     page = window.train_page

@@ -41,8 +41,10 @@ class RunRow(QFrame):
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip(f"Look at this run's timeline and charts, export it, or train it further.\n{run.path}")
         self.open_button.clicked.connect(lambda: self.open_clicked.emit(run.path))
-        self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue training from the latest checkpoint: weights, optimiser, augmentation\n"
+        # A run that reached its length is not waiting to be resumed: it can be trained further.
+        self.resume_button = QPushButton("Train longer" if run.completed else "Resume")
+        self.resume_button.setToolTip(("Train this finished run further" if run.completed else "Continue training") +
+                                      " from the latest checkpoint: weights, optimiser, augmentation\n"
                                       "and random state are all restored.")
         self.resume_button.setEnabled(run.step > 0)
         self.resume_button.clicked.connect(lambda: self.resume_clicked.emit(run.path))
