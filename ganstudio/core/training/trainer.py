@@ -1,5 +1,5 @@
-"""One GAN training step at a time: non-saturating (or hinge) loss, DiffAugment with adaptive p, lazy R1,
-EMA of G. Holds the networks, optimisers and the run's RNG; the driver (run.py) decides when to
+"""One GAN training step at a time: non-saturating (or hinge) loss, DiffAugment with adaptive p,
+lazy R1, EMA of G. Holds the networks, optimisers and the run's RNG; the driver (run.py) decides when to
 log, snapshot, checkpoint, roll back and stop.
 
 All randomness of training comes from one torch.Generator on the device, saved in checkpoints,
