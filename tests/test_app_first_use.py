@@ -304,9 +304,8 @@ def test_the_start_page_upscales_chosen_pictures(qtbot, make_window, tmp_path, m
     assert window.pages.currentWidget() is page and page.list.count() == 2
 
 
-def test_unsaved_favourites_are_not_thrown_away_without_asking(qtbot, make_window, dialogs, exported_model, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
+def test_kept_favourites_come_back_when_the_model_is_opened_again_even_tomorrow(qtbot, make_window, dialogs, exported_model,
+                                                                                 settings, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(exported_model), ""))
     window = make_window()
     page = window.explore_page
@@ -314,20 +313,42 @@ def test_unsaved_favourites_are_not_thrown_away_without_asking(qtbot, make_windo
         click(qtbot, window.start_page.explore_button)
     qtbot.waitUntil(lambda: page.shown is not None, timeout=TIMEOUT_MS)
     click(qtbot, page.keep_button)
-    assert len(page.favourites.items) == 1
+    kept = page.favourites.items[0]
 
-    dialogs.answer = QMessageBox.StandardButton.Cancel  # "Keep them"
-    click(qtbot, page.open_button)  # the same model again
-    qtbot.wait(200)
-    assert len(page.favourites.items) == 1 and page.opening is None
+    with qtbot.waitSignal(page.model_opened, timeout=TIMEOUT_MS):
+        click(qtbot, page.open_button)  # the same model again: nothing to ask, nothing lost
+    qtbot.waitUntil(lambda: len(page.favourites.items) == 1, timeout=TIMEOUT_MS)
+    assert page.favourites.items[0].recipe == kept.recipe
+    assert (page.favourites.items[0].image == kept.image).all()
     window.close()
-    assert window.isVisible() and len(page.favourites.items) == 1
-    asked = [text for _icon, text, _info in dialogs.shown]
-    assert asked == ["Discard 1 unsaved favourite?"] * 2
+    assert not window.isVisible() and dialogs.shown == []
 
-    dialogs.answer = QMessageBox.StandardButton.Yes  # "Discard"
-    window.close()
-    assert not window.isVisible()
+    tomorrow = make_window()  # a new session on the same settings
+    page = tomorrow.explore_page
+    with qtbot.waitSignal(page.model_opened, timeout=TIMEOUT_MS):
+        click(qtbot, tomorrow.start_page.explore_button)
+    qtbot.waitUntil(lambda: len(page.favourites.items) == 1, timeout=TIMEOUT_MS)
+    assert page.favourites.items[0].recipe == kept.recipe
+    page.favourites.list.setCurrentRow(0)
+    click(qtbot, page.favourites.remove_button)  # removed ones stay removed
+    assert page.favourites.items == [] and settings.favourites(exported_model) == []
+
+
+def test_favourites_kept_in_settings_survive_damaged_entries(settings, tmp_path):
+    from ganstudio.infer.recipe import Recipe
+
+    model = tmp_path / "m.onnx"
+    good = Recipe(7, 0.7, None, (0.5,), tuple([0.25] * 16), (0.5,), note="variation 2")
+    settings.set_favourites(model, [good.to_dict(), {"seed": "not a number"}, {"psi": 1.0}])
+    restored = []
+    for data in settings.favourites(model):
+        try:
+            restored.append(Recipe.from_dict(data))
+        except (KeyError, TypeError, ValueError):
+            pass
+    assert restored == [good] and restored[0].note == "variation 2"
+    settings.store.setValue("explore/favourites", "{not json")
+    assert settings.favourites(model) == []
 
 
 # ---- Upscale's split view ------------------------------------------------------------------------

@@ -109,6 +109,22 @@ class Settings:
 
     # ---- runs ----------------------------------------------------------------------------
 
+    def favourites(self, model: Path) -> list[dict]:
+        """The recipes kept in Explore for this model file (plain dicts, see Recipe.to_dict)."""
+        kept = self._get_json("explore/favourites", {})
+        recipes = kept.get(str(Path(model).resolve()), []) if isinstance(kept, dict) else []
+        return recipes if isinstance(recipes, list) else []
+
+    def set_favourites(self, model: Path, recipes: list[dict]) -> None:
+        kept = self._get_json("explore/favourites", {})
+        kept = kept if isinstance(kept, dict) else {}
+        key = str(Path(model).resolve())
+        if recipes:
+            kept[key] = recipes
+        else:
+            kept.pop(key, None)
+        self._set_json("explore/favourites", kept)
+
     @property
     def interrupted_run(self) -> Path | None:
         """A run that was training when the app last closed (or crashed): offered for resuming."""

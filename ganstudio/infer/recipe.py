@@ -58,6 +58,29 @@ class Recipe:
         """The seed alone: same psi and class, no offsets."""
         return dataclasses.replace(self, amounts=(), base=None, anchor=(), note="")
 
+    def to_dict(self) -> dict:
+        """Plain JSON-able data (the favourites kept between sessions)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Recipe:
+        """Back from to_dict(); raises KeyError, TypeError or ValueError on data that is not a recipe."""
+        base = data.get("base")
+        class_index = data.get("class_index")
+        return cls(
+            int(data["seed"]), float(data.get("psi", 1.0)), None if class_index is None else int(class_index),
+            tuple(float(a) for a in data.get("amounts", ())), None if base is None else tuple(float(v) for v in base),
+            tuple(float(a) for a in data.get("anchor", ())), str(data.get("note", "")),
+        )
+
+    def fits(self, info: GeneratorInfo) -> bool:
+        """Whether this model can make the image (its class and offset sizes match)."""
+        if (self.class_index is None) == bool(info.classes):
+            return False
+        if self.class_index is not None and not 0 <= self.class_index < len(info.classes):
+            return False
+        return self.base is None or len(self.base) == info.w_dim
+
     def label(self) -> str:
         return f"seed {self.seed}" + (f" · {self.note}" if self.note else "")
 

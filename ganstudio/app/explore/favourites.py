@@ -37,11 +37,12 @@ class FavouritesStrip(QWidget):
     save_all_requested = Signal()
     open_png_requested = Signal()
     upscale_requested = Signal()
+    changed = Signal()  # a favourite kept or removed (not clear(): that is the page changing models)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.items: list[Favourite] = []
-        self.unsaved = False  # kept since the last Save all: opening another model or closing would lose them
+        self.unsaved = False  # kept since the last Save all (a page without settings would lose them on close)
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setFlow(QListView.Flow.LeftToRight)
@@ -111,6 +112,7 @@ class FavouritesStrip(QWidget):
         self.list.addItem(item)
         self.list.scrollToItem(item)
         self._update()
+        self.changed.emit()
 
     def clear(self) -> None:
         self.unsaved = False
@@ -123,6 +125,7 @@ class FavouritesStrip(QWidget):
             self.list.takeItem(row)
             del self.items[row]
         self._update()
+        self.changed.emit()
 
     def selected(self) -> list[Favourite]:
         rows = sorted(self.list.row(i) for i in self.list.selectedItems())

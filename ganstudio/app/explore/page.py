@@ -44,6 +44,10 @@ class ExploreSettings(Protocol):
     last_model: Path | None
     explore_psi: float
 
+    def favourites(self, model: Path) -> list[dict]: ...
+
+    def set_favourites(self, model: Path, recipes: list[dict]) -> None: ...
+
 
 class ImageFileError(AppError):
     title = "This image cannot be used"
@@ -187,6 +191,7 @@ class ExplorePage(QWidget):
         self.favourites.save_all_requested.connect(self.save_all_favourites)
         self.favourites.open_png_requested.connect(self.choose_png)
         self.favourites.upscale_requested.connect(self.upscale_favourites)
+        self.favourites.changed.connect(self._remember_favourites)
         self.jobs = JobBar()
         self.jobs.error.connect(self.error)
         self.jobs.cancelled.connect(lambda: self.status_message.emit("Cancelled."))
@@ -271,8 +276,9 @@ class ExplorePage(QWidget):
             self.open_model(Path(path))
 
     def may_discard_favourites(self) -> bool:
-        """True when no favourite would be lost, or the user agrees to lose them."""
-        if not (self.favourites.items and self.favourites.unsaved):
+        """True when no favourite would be lost, or the user agrees to lose them. With settings they
+        are kept there for each model and come back when it is opened again: nothing is lost."""
+        if self.settings is not None or not (self.favourites.items and self.favourites.unsaved):
             return True
         n = len(self.favourites.items)
         if not dialogs.confirm(self, "Unsaved favourites", f"Discard {n} unsaved favourite{'s' if n != 1 else ''}?",
@@ -303,6 +309,7 @@ class ExplorePage(QWidget):
         psi = self.settings.explore_psi if self.settings else 1.0
         self.controls.set_model(info, psi)
         self.favourites.clear()
+        self._restore_favourites(model)
         self.variations.clear()
         self.interpolation.set_spec(None)
         self._path_source = None
@@ -386,6 +393,38 @@ class ExplorePage(QWidget):
                 self.variations.set_images(r.images)
         elif r.slot == "strip" and r.tag is self.interpolation.spec:
             self.interpolation.set_strip(r.images)
+        elif r.slot == "favourites":
+            for recipe, image in zip(r.tag, r.images):
+                self.favourites.add(recipe, image, self.model.info)
+            self.favourites.unsaved = False  # they came from the settings
+
+    # ---- favourites kept between sessions ---------------------------------------------------
+
+    def _remember_favourites(self) -> None:
+        if self.settings is not None and self.model is not None:
+            self.settings.set_favourites(self.model.path, [f.recipe.to_dict() for f in self.favourites.items])
+
+    def _restore_favourites(self, model) -> None:  # noqa: ANN001 - GeneratorModel
+        """Render the recipes kept for this model on the render thread; they join the strip then."""
+        if self.settings is None:
+            return
+        recipes = []
+        for data in self.settings.favourites(model.path):
+            try:
+                recipe = Recipe.from_dict(data)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # a damaged entry: the others still come back
+            if recipe.fits(model.info):
+                recipes.append(recipe)
+        if not recipes:
+            return
+        info = model.info
+
+        def render(m) -> np.ndarray:  # noqa: ANN001
+            return np.concatenate([m.images(r.z(info.latent_dim)[None], psi=r.psi, class_index=r.class_index,
+                                            w_offset=r.w_offset(info)[None]) for r in recipes])
+
+        self.worker.submit_fn("favourites", render, tag=recipes)
 
     def _update_caption(self) -> None:
         if self.shown is None or self.model is None:
