@@ -107,8 +107,6 @@ class Settings:
     def explore_psi(self, value: float) -> None:
         self.store.setValue("explore/psi", float(value))
 
-    # ---- runs ----------------------------------------------------------------------------
-
     def favourites(self, model: Path) -> list[dict]:
         """The recipes kept in Explore for this model file (plain dicts, see Recipe.to_dict)."""
         kept = self._get_json("explore/favourites", {})
@@ -124,6 +122,8 @@ class Settings:
         else:
             kept.pop(key, None)
         self._set_json("explore/favourites", kept)
+
+    # ---- runs ----------------------------------------------------------------------------
 
     @property
     def interrupted_run(self) -> Path | None:

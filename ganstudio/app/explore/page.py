@@ -394,9 +394,12 @@ class ExplorePage(QWidget):
         elif r.slot == "strip" and r.tag is self.interpolation.spec:
             self.interpolation.set_strip(r.images)
         elif r.slot == "favourites":
+            # They came from the settings: adding them must not rewrite the settings once per image.
+            self.favourites.blockSignals(True)
             for recipe, image in zip(r.tag, r.images):
                 self.favourites.add(recipe, image, self.model.info)
-            self.favourites.unsaved = False  # they came from the settings
+            self.favourites.blockSignals(False)
+            self.favourites.unsaved = False
 
     # ---- favourites kept between sessions ---------------------------------------------------
 
