@@ -141,6 +141,34 @@ def test_same_seed_same_pixels_in_grid_cli_and_reopened_png(qtbot, make_page, ex
     assert np.array_equal(shown_when(qtbot, page, lambda r: r.seed == 3), from_cli)
 
 
+def click_seed(qtbot, page: ExplorePage, seed: int) -> None:
+    """Click the grid's cell of `seed`, as a user does."""
+    grid = page.grid.list
+    row = next(i for i in range(grid.count()) if grid.item(i).data(Qt.ItemDataRole.UserRole) == seed)
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=grid.visualItemRect(grid.item(row)).center())
+
+
+def test_opening_another_model_enlarges_the_seed_it_highlights(qtbot, make_page, exported_model,
+                                                              exported_conditional_model, tmp_path):
+    """Emptying the grid for the next model once moved its current row onto the next seed, which
+    read as a click: the page enlarged (and Keep stored) a seed the user never picked."""
+    from ganstudio.cli import main
+
+    page = make_page(exported_model)
+    for model in (exported_conditional_model, exported_model):
+        click_seed(qtbot, page, 2)
+        shown_when(qtbot, page, lambda r: r.seed == 2)
+        open_model(qtbot, page, model)
+        qtbot.wait(200)  # anything late would land now
+        highlighted = page.grid.list.currentItem().data(Qt.ItemDataRole.UserRole)
+        assert (highlighted, page.recipe.seed, page.shown[0].seed) == (0, 0, 0)
+        assert page.caption.text().startswith("<b>Seed 0</b>")
+        assert np.array_equal(page.shown[1], page.grid.images[0])
+    assert main(["generate", str(exported_model), "--seeds", "0", "--out", str(tmp_path / "cli")]) == 0
+    from_cli = np.asarray(Image.open(tmp_path / "cli" / "seed000000.png").convert("RGB"))
+    assert np.array_equal(page.shown[1], from_cli)
+
+
 def test_directions_at_zero_give_the_plain_image_and_add_up(qtbot, make_page, exported_model):
     page = make_page(exported_model)
     page.choose_seed(4)

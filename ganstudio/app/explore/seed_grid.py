@@ -96,17 +96,18 @@ class SeedGrid(QWidget):
         """Start again from `start_seed` with one page."""
         self.start_seed = start_seed
         self.seed_box.setValue(start_seed)
-        self.pages = 0
-        self.images.clear()
-        self._waiting.clear()
-        self.list.clear()
+        self.clear()
         self.add_page()
 
     def clear(self) -> None:
         self.pages = 0
         self.images.clear()
         self._waiting.clear()
+        # Removing the items one by one moves the current row onto the next seed, and that must
+        # not read as the user choosing it (it enlarged a seed nobody clicked, for the next model).
+        self.list.blockSignals(True)
         self.list.clear()
+        self.list.blockSignals(False)
 
     def seeds_of(self, page: int) -> list[int]:
         first = self.start_seed + page * PAGE
