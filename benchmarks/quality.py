@@ -55,8 +55,14 @@ def sample_ours(run_dir: Path, n: int) -> torch.Tensor:
     G.load_state_dict({k[len("G_ema.") :]: v for k, v in tensors.items() if k.startswith("G_ema.")})
     G.eval()
     z = torch.randn(n, config.model.latent_dim, generator=torch.Generator().manual_seed(1))
+    # A class-conditional run draws every class in turn, as its preview grid does.
+    labels = torch.arange(n) % config.model.num_classes if config.model.num_classes else None
+    out = []
     with torch.no_grad():
-        return torch.cat([G(z[i : i + 256]).mul(127.5).add(128).clamp(0, 255).to(torch.uint8) for i in range(0, n, 256)])
+        for i in range(0, n, 256):
+            img = G(z[i : i + 256], labels[i : i + 256] if labels is not None else None)
+            out.append(img.mul(127.5).add(128).clamp(0, 255).to(torch.uint8))
+    return torch.cat(out)
 
 
 def images_per_second(run_dir: Path) -> float:
