@@ -90,6 +90,21 @@ def test_a_chart_title_and_legend_fit_at_every_width(qtbot):
         chart.grab()  # paints without error at this width
 
 
+def test_a_score_on_the_right_axis_is_named_in_the_legend_only_once_it_has_values(qtbot):
+    """KID can be off for a run: its legend entry must not sit there without a value all run long."""
+    chart = LineChart("Quality, lower is best")
+    chart.add_series("swd", "SWD", "#8b72ff")
+    chart.add_series("kid", "KID", "#2bb3a8", right_axis=True)
+    qtbot.addWidget(chart)
+    chart.resize(400, 200)
+    texts = lambda: [text for row in chart.legend_rows()[0] for _, text, _ in row]  # noqa: E731
+    assert texts() == ["SWD"]
+    chart.append("swd", 1.0, 120.0)
+    assert texts() == ["SWD 120"]
+    chart.append("kid", 1.0, 950.0)
+    assert texts() == ["SWD 120", "KID 950"]
+
+
 @pytest.mark.parametrize("w,h", WINDOW_SIZES)
 def test_explore_shows_a_four_column_grid_at_any_window_size(qtbot, make_window, exported_model, w, h):
     window = sized(qtbot, make_window(), w, h)

@@ -223,7 +223,9 @@ class LineChart(QWidget):
         p.restore()
 
     def _legend_items(self) -> list[tuple[Series, str]]:
-        return [(s, f"{s.label} {s.y.values[-1]:.3g}" if s.y.size else s.label) for s in self.series.values()]
+        # A right-axis series is optional (KID is off in some runs): named only once it has a value.
+        return [(s, f"{s.label} {s.y.values[-1]:.3g}" if s.y.size else s.label) for s in self.series.values()
+                if s.y.size or not s.right_axis]
 
     def title_font(self) -> QFont:
         font = QFont(self.font())
