@@ -130,3 +130,17 @@ def test_opening_custom_settings_lights_no_preset(qtbot):
     assert not any(b.isChecked() for b in panel.preset_buttons.values()) and panel.choices().preset == "custom"
     panel.preset_buttons["quick"].click()
     assert panel.choices() == TrainingChoices(resolution=None).with_preset("quick")
+
+
+def test_unpausing_brings_back_the_sessions_length_in_the_progress_text(qtbot):
+    from ganstudio.app.progress_strip import ProgressStrip
+    from ganstudio.core.training import events as ev
+
+    strip = ProgressStrip()
+    qtbot.addWidget(strip)
+    strip.progress(ev.Progress(10, 1.5, 80.0, 60.0, 0.25, {"g": 1.0, "d": 1.0}, 0.6, 0.4, 0.0), target_kimg=6.0)
+    assert strip.bar.format() == "1.50 of 6 kimg  (25%)"
+    strip.paused(True)
+    assert strip.bar.format().endswith("(paused)")
+    strip.paused(False)
+    assert strip.bar.format() == "1.50 of 6 kimg  (25%)"

@@ -33,6 +33,7 @@ class ProgressStrip(QWidget):
         layout.addWidget(self.speed)
         layout.addWidget(self.eta)
         self.last: ev.Progress | None = None
+        self.target_kimg: float | None = None  # the session's length in kimg, when it has one
 
     def reset(self, text: str = "Not started") -> None:
         self.last = None
@@ -55,7 +56,7 @@ class ProgressStrip(QWidget):
         self.bar.setFormat(f"Decoding your images: {p.done} of {p.total}")
 
     def progress(self, p: ev.Progress, target_kimg: float | None = None) -> None:
-        self.last = p
+        self.last, self.target_kimg = p, target_kimg
         self.bar.setRange(0, SCALE)
         self.bar.setValue(int(round((p.fraction_done or 0.0) * SCALE)))  # a value, or the text is hidden
         of = f" of {target_kimg:g}" if target_kimg else ""
@@ -77,4 +78,4 @@ class ProgressStrip(QWidget):
         if on:
             self.bar.setFormat(self.bar.format() + "  (paused)")
         elif self.last is not None:
-            self.progress(self.last)
+            self.progress(self.last, self.target_kimg)  # the text as it was, "of N kimg" included
