@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import errno
+import io
+import os
+import sys
 import threading
 
 import pytest
@@ -51,6 +54,36 @@ def test_the_lock_goes_with_its_holder(tmp_path):
     lock.release()
     with RunLock(tmp_path):
         pass
+
+
+def test_a_busy_run_names_its_holder_even_where_the_locked_byte_cannot_be_read(tmp_path, monkeypatch):
+    """Windows: a locked byte range is unreadable to others. The lock sits past the pid, so the
+    pid is readable; a run whose lock file cannot be read at all is still busy, not 'not allowed'."""
+    import ganstudio.core.training.lock as lock_module
+
+    class FakeMsvcrt:  # Windows' byte-range locks, on one byte, for this test's two opens
+        LK_NBLCK = 2
+        held: set[int] = set()
+
+        @classmethod
+        def locking(cls, fd, mode, nbytes):  # noqa: ANN001, ANN206
+            offset = os.lseek(fd, 0, os.SEEK_CUR)
+            assert offset >= len(str(os.getpid())), "the lock covers the pid: others could not read it"
+            if offset in cls.held:
+                raise PermissionError(13, "Permission denied")
+            cls.held.add(offset)
+
+    monkeypatch.setattr(lock_module.sys, "platform", "win32")
+    monkeypatch.setitem(sys.modules, "msvcrt", FakeMsvcrt)
+    RunLock(tmp_path).acquire()
+    with pytest.raises(CheckpointError, match=f"is busy: another GAN Studio \\(process {os.getpid()}\\)"):
+        RunLock(tmp_path).acquire()
+
+    class Unreadable(io.StringIO):
+        def read(self, *args):  # noqa: ANN002, ANN202
+            raise PermissionError(13, "Permission denied")
+
+    assert lock_module._holder(Unreadable()) == "unknown"
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS], ids=["disk-full", "read-only"])

@@ -15,6 +15,9 @@ from typing import IO
 from ganstudio.core.errors import CheckpointError
 
 LOCK_NAME = ".lock"
+# Windows locks byte ranges, and a locked range cannot be read by anyone else: the lock sits on a
+# byte far past the holder's pid, so that a second process can still read whom it is waiting for.
+WINDOWS_LOCK_OFFSET = 1 << 20
 
 
 class RunLock:
@@ -29,8 +32,7 @@ class RunLock:
         except OSError as e:
             raise CheckpointError(f"could not open the run folder {self.path.parent}: {e.strerror or e}") from None
         if not _try_lock(f):
-            f.seek(0)
-            holder = f.read().strip() or "unknown"
+            holder = _holder(f)
             f.close()
             raise CheckpointError(
                 f"{self.path.parent} is busy: another GAN Studio (process {holder}) is training this run. "
@@ -55,12 +57,20 @@ class RunLock:
         self.release()
 
 
+def _holder(f: IO[str]) -> str:
+    try:
+        f.seek(0)
+        return f.read(64).strip() or "unknown"
+    except OSError:  # unreadable: still busy, whoever holds it
+        return "unknown"
+
+
 def _try_lock(f: IO[str]) -> bool:
     if sys.platform == "win32":
         import msvcrt
 
         try:
-            f.seek(0)
+            f.seek(WINDOWS_LOCK_OFFSET)
             msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
             return True
         except OSError:
