@@ -50,16 +50,3 @@ def test_damaged_and_foreign_checkpoints_get_clear_errors(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(CheckpointError, match="bad.json cannot be read as JSON"):
         read_json(tmp_path / "bad.json")
-
-
-def test_atomic_writes_get_the_modes_of_ordinary_files(tmp_path):
-    import os
-    import stat
-
-    from ganstudio.core.training.files import atomic_write_bytes
-
-    if not hasattr(os, "fchmod"):
-        return
-    atomic_write_bytes(tmp_path / "model.onnx", b"x")
-    (tmp_path / "plain").write_bytes(b"x")
-    assert stat.S_IMODE((tmp_path / "model.onnx").stat().st_mode) == stat.S_IMODE((tmp_path / "plain").stat().st_mode)

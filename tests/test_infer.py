@@ -243,7 +243,7 @@ def test_animations_are_written_with_every_frame(model, tmp_path, suffix):
         with av.open(str(out)) as container:
             frames = list(container.decode(video=0))
         assert len(frames) == 12 and (frames[0].width, frames[0].height) == (64, 64)
-    assert not list(tmp_path.glob(".*partial*"))
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temp file
 
 
 def test_animation_formats_and_folders_are_checked(tmp_path):
@@ -253,7 +253,7 @@ def test_animation_formats_and_folders_are_checked(tmp_path):
         write_animation(tmp_path / "no" / "walk.gif", [])
     with pytest.raises(OutputError, match="no frames"):
         write_animation(tmp_path / "walk.gif", [])
-    assert not (tmp_path / "walk.gif").exists()
+    assert not (tmp_path / "walk.gif").exists() and not list(tmp_path.glob(".*"))
 
 
 @pytest.mark.parametrize("location", ["../secret.bin", "/etc/hostname"], ids=["relative", "absolute"])

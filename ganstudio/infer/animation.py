@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from ganstudio.infer import latent
+from ganstudio.infer.atomic import atomic_path
 from ganstudio.infer.errors import OutputError
 from ganstudio.infer.generator import GeneratorModel
 
@@ -86,14 +87,11 @@ def write_animation(
     if not path.parent.is_dir():
         raise OutputError(f"{path}: the folder {path.parent} does not exist")
     frames = (_enlarge(f, scale) for f in frames)
-    tmp = path.with_name(f".{path.name}.partial{suffix}")
     try:
-        (_write_gif if suffix == ".gif" else _write_mp4)(tmp, frames, fps, count, progress)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:  # a stopped or failed export leaves no half animation
+            (_write_gif if suffix == ".gif" else _write_mp4)(tmp, frames, fps, count, progress)
     except OSError as e:
         raise OutputError(f"could not write {path}: {e.strerror or e}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 import ganstudio
+from ganstudio.infer.atomic import atomic_write
 from ganstudio.infer.errors import ModelError, OutputError
 
 INFO_KEY = "ganstudio"  # the PNG text chunk holding ImageInfo as JSON
@@ -72,13 +73,14 @@ class ImageInfo:
 
 
 def save_png(path: str | os.PathLike, image: np.ndarray, info: ImageInfo | None = None) -> Path:
-    """Write uint8 [H, W, 3] as PNG with `info` in its text chunks."""
+    """Write uint8 [H, W, 3] as PNG with `info` in its text chunks, atomically: an interrupted
+    `generate` leaves whole PNGs only."""
     path = Path(path)
     chunks = PngImagePlugin.PngInfo()
     for key, value in (info.to_text() if info else {}).items():
         chunks.add_itxt(key, value)
     try:
-        Image.fromarray(image).save(path, format="PNG", pnginfo=chunks, compress_level=1)
+        atomic_write(path, lambda f: Image.fromarray(image).save(f, format="PNG", pnginfo=chunks, compress_level=1))
     except OSError as e:
         raise OutputError(f"could not write {path}: {e.strerror or e}") from None
     return path

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 import ganstudio
+from ganstudio.infer.atomic import atomic_write
 from ganstudio.infer.errors import OutputError
 from ganstudio.errors import GanStudioError
 from ganstudio.infer.upscale import Cancelled, Upscaler
@@ -118,9 +119,8 @@ def save_upscaled(path: Path, pixels: np.ndarray, source: SourceImage, upscaler:
         chunks.add_itxt(key, value)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.part")
-        Image.fromarray(pixels).save(tmp, format="PNG", pnginfo=chunks, compress_level=1)
-        os.replace(tmp, path)  # a cancelled or failed write never leaves half a PNG under the real name
+        # A cancelled or failed write never leaves half a PNG under the real name.
+        atomic_write(path, lambda f: Image.fromarray(pixels).save(f, format="PNG", pnginfo=chunks, compress_level=1))
     except OSError as e:
         raise OutputError(f"could not write {path}: {e.strerror or e}") from None
     return path

@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import Any
 
 import numpy as np
 import platformdirs
@@ -19,6 +18,7 @@ from PIL import Image
 from ganstudio.core.data.decode import Progress, decode_many
 from ganstudio.core.data.scan import ScanResult, SkippedFile, scan_folder, suggest_resolution
 from ganstudio.core.errors import DataError, GanStudioWarning
+from ganstudio.infer.atomic import atomic_write, atomic_write_text
 
 # suggest_resolution lives with the scan it reads; re-exported here where callers look for it.
 __all__ = ["ImageDataset", "compute_fingerprint", "default_cache_dir", "load_image_folder"]
@@ -227,8 +227,8 @@ def _write_cache(cache_dir: Path, key: str, dataset: ImageDataset) -> None:
         # Pixels first: the .json is what makes an entry visible, and the fingerprint in it
         # must match the pixels anyway.
         pixels = dataset.images.numpy()
-        _atomic_write(cache_dir / f"{key}.npy", lambda f: np.save(f, pixels, allow_pickle=False))
-        _atomic_write(cache_dir / f"{key}.json", lambda f: f.write(json.dumps(meta).encode()))
+        atomic_write(cache_dir / f"{key}.npy", lambda f: np.save(f, pixels, allow_pickle=False))
+        atomic_write_text(cache_dir / f"{key}.json", json.dumps(meta))
     except OSError as exc:
         warnings.warn(
             f"Could not write the decode cache in {cache_dir} ({exc}); "
@@ -236,15 +236,3 @@ def _write_cache(cache_dir: Path, key: str, dataset: ImageDataset) -> None:
             GanStudioWarning,
             stacklevel=3,
         )
-
-
-def _atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Write via a temp file in the same folder and os.replace, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem[:16]}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -27,8 +27,9 @@ import ganstudio
 from ganstudio.core.errors import CheckpointError, ExportError
 from ganstudio.core.export.directions import principal_directions
 from ganstudio.core.models import Generator
-from ganstudio.core.training.checkpoint import atomic_write_bytes, list_checkpoints, load_checkpoint
+from ganstudio.core.training.checkpoint import list_checkpoints, load_checkpoint
 from ganstudio.core.training.runfolder import RunFolder
+from ganstudio.infer.atomic import atomic_path
 from ganstudio.infer.generator import GeneratorModel
 from ganstudio.infer.metadata import Directions, generator_metadata
 from ganstudio.infer.session import open_session
@@ -161,25 +162,24 @@ def export_generator(
 
 def write_verified(path: Path, data: bytes, check: Callable[[Path], float], tolerance: float, what: str, stage: Stage) -> float:
     """Write the model beside `path` under a temporary name, `check` it there (returns the largest
-    |onnxruntime - torch|), and only when it is within `tolerance` write it as `path`, atomically:
-    an export that fails its check leaves nothing behind. Shared by every exporter."""
+    |onnxruntime - torch|), and only when it is within `tolerance` move it onto `path`: an export
+    that fails its check leaves nothing behind. Shared by every exporter."""
     stage("checking onnxruntime against torch")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ExportError(f"could not create {path.parent}: {e.strerror or e}") from None
-    tmp = path.with_name(f".{path.name}.unverified")
     try:
-        tmp.write_bytes(data)
-        diff = check(tmp)
+        with atomic_path(path) as unverified:  # the checked bytes are the ones that land, no second write
+            unverified.write_bytes(data)
+            diff = check(unverified)
+            if diff > tolerance:
+                raise ExportError(
+                    f"{what} differs from the torch model by {diff:.2e} (tolerance {tolerance:.0e}); nothing was written"
+                )
+            stage(f"saving {path.name}")
     except OSError as e:
         raise ExportError(f"could not write {path}: {e.strerror or e}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    if diff > tolerance:
-        raise ExportError(f"{what} differs from the torch model by {diff:.2e} (tolerance {tolerance:.0e}); nothing was written")
-    stage(f"saving {path.name}")
-    atomic_write_bytes(path, data)
     return diff
 
 

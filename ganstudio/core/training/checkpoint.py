@@ -1,13 +1,11 @@
 """Checkpoints: every tensor in one safetensors file, everything else in a JSON twin.
 
-Writes are atomic (temp file + os.replace), tensors first and JSON last, so a checkpoint exists
+Writes are atomic (ganstudio.infer.atomic), tensors first and JSON last, so a checkpoint exists
 only once both halves are whole; a crash mid-write leaves the previous one untouched.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +16,20 @@ from safetensors.torch import load_file, save_file
 from ganstudio.core.errors import CheckpointError
 from ganstudio.core.training.files import (  # noqa: F401 - re-exported: the checkpoint API in one place
     SCHEMA_VERSION,
-    atomic_write_bytes,
     atomic_write_json,
     checkpoint_name,
     list_checkpoints,
     read_json,
 )
+from ganstudio.infer.atomic import atomic_path
 
 
 def save_checkpoint(folder: Path, step: int, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Path:
     """Write NNNNNNN.safetensors then NNNNNNN.json; returns the JSON path."""
     name = checkpoint_name(step)
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(folder / f"{name}.safetensors") as tmp:
         save_file(tensors, tmp)
-        os.replace(tmp, folder / f"{name}.safetensors")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     json_path = folder / f"{name}.json"
     atomic_write_json(json_path, {"schema_version": SCHEMA_VERSION, "step": step, **meta})
     return json_path

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from io import BytesIO
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,12 @@ from ganstudio.core.config import TrainConfig
 from ganstudio.core.errors import CheckpointError
 from ganstudio.core.training.files import (
     SCHEMA_VERSION,
-    atomic_write_bytes,
     atomic_write_json,
     checkpoint_name,
     list_checkpoints,
     read_json,
 )
+from ganstudio.infer.atomic import atomic_write
 
 
 @dataclass(frozen=True)
@@ -94,9 +93,7 @@ class RunFolder:
 
     def write_sample_grid(self, step: int, grid: np.ndarray) -> Path:
         path = self.samples / f"{checkpoint_name(step)}.png"
-        buf = BytesIO()
-        Image.fromarray(grid).save(buf, format="PNG")
-        atomic_write_bytes(path, buf.getvalue())
+        atomic_write(path, lambda f: Image.fromarray(grid).save(f, format="PNG"))
         return path
 
     def latest_checkpoint(self) -> int | None:
