@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-export", dest="export", action="store_false", help="do not export the generator to ONNX at the end")
     train.add_argument("--config", metavar="FILE.json",
                        help="every training setting from a JSON file, shaped as the 'config' of a run's run.json "
-                       "(the app uses this); --device, --kimg and --minutes still apply")
+                       "(the app uses this); settings left out keep their defaults, unknown keys and wrong types are refused; "
+                       "--device, --kimg and --minutes still apply")
     train.add_argument("--nproc", type=int, default=1, metavar="N",
                        help="train in N processes on this machine with torch.distributed: one per GPU, or each with "
                        "a share of the CPU cores; the batch is split between them (default 1)")
@@ -231,12 +232,17 @@ def _config_file(args: argparse.Namespace):  # noqa: ANN202 - TrainConfig, impor
     import json
 
     from ganstudio.core.config import TrainConfig
+    from ganstudio.core.errors import ConfigError
 
     try:
-        config = TrainConfig.from_dict(json.loads(Path(args.config).read_text()))
+        # Strict: a file the user wrote, so a typo'd key or a "16" for 16 is an error here, not
+        # silently ignored or a TypeError mid-training (run.json from other versions stays tolerant).
+        config = TrainConfig.from_dict(json.loads(Path(args.config).read_text()), strict=True)
     except OSError as e:
         raise UsageError(f"cannot read --config {args.config}: {e.strerror or e}") from None
-    except (ValueError, TypeError, KeyError, AttributeError) as e:
+    except ConfigError as e:
+        raise UsageError(f"--config {args.config}: {e}") from None
+    except ValueError as e:  # not JSON at all
         raise UsageError(f"--config {args.config} is not a training configuration: {e}") from None
     budget = {"kimg": args.kimg, "minutes": args.minutes} if args.kimg is not None or args.minutes is not None else {}
     return config.replace(device=args.device if args.device != "auto" else config.device, **budget)

@@ -210,3 +210,61 @@ def test_the_app_without_qt_x11_libraries_names_the_packages_instead_of_aborting
     assert result.returncode == 1, result.stderr
     assert "libxcb-icccm4, libxcb-keysyms1" in result.stderr and "sudo apt-get install" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---- issue 16: --config loads strictly ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"bach": 16}, '"bach" is not a setting (did you mean "batch"?)'),
+    ({"batch": "16"}, '"batch" must be an integer, not "16"'),
+    ({"batch": 16.0}, '"batch" must be an integer, not 16.0'),
+    ({"g_lr": "2e-3"}, '"g_lr" must be a number, not "2e-3"'),
+    ({"kimg": True}, '"kimg" must be a number or null, not true'),
+    ({"kid": "yes"}, '"kid" must be true or false, not "yes"'),
+    ({"betas": [0.0]}, '"betas" must be a list of 2 numbers, not [0.0]'),
+    ({"model": {"latent_dimm": 16}}, '"model.latent_dimm" is not a setting (did you mean "model.latent_dim"?)'),
+    ({"model": {"resolution": "32"}}, '"model.resolution" must be an integer, not "32"'),
+    ({"model": 32}, '"model" must be a JSON object, not 32'),
+    ({"loss": "l2"}, "loss must be one of nonsaturating, hinge, not 'l2'"),
+])
+def test_a_config_file_with_an_unknown_key_or_a_wrong_type_is_refused_by_name(tmp_path, capsys, change, message):
+    path = tmp_path / "my.json"
+    path.write_text(json.dumps(change))
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--out", str(tmp_path / "run"), "--config", str(path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--config {path}: {message}" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_config_file_that_is_not_an_object_or_not_json_is_refused(tmp_path, capsys):
+    path = tmp_path / "my.json"
+    cases = [("[16]", "the configuration must be a JSON object, not [16]"), ("{batch: 16", "is not a training configuration")]
+    for text, message in cases:
+        path.write_text(text)
+        with pytest.raises(SystemExit):
+            main(["train", "--out", str(tmp_path / "run"), "--config", str(path)])
+        assert message in capsys.readouterr().err
+
+
+def test_strict_loading_takes_what_to_dict_writes_and_json_numbers_as_they_come(tiny_config):
+    from ganstudio.core.config import TrainConfig
+
+    config = tiny_config(augment_p=0.2, kimg=None)
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())), strict=True) == config
+    loaded = TrainConfig.from_dict({"ema_kimg": 2, "betas": [0, 0.9], "minutes": 5}, strict=True)
+    assert loaded.ema_kimg == 2.0 and isinstance(loaded.ema_kimg, float) and loaded.betas == (0.0, 0.9)
+    assert loaded.model == TrainConfig().model  # left-out settings keep their defaults
+
+
+def test_a_run_json_from_another_version_still_loads_tolerantly(tmp_path):
+    run = make_run_folder(tmp_path / "run", tiny_model_config())
+    data = json.loads((run / "run.json").read_text())
+    data["config"]["setting_from_a_newer_version"] = 1
+    data["config"]["model"]["another_one"] = "x"
+    (run / "run.json").write_text(json.dumps(data))
+    from ganstudio.core.training.runfolder import RunFolder
+
+    assert RunFolder(run).config().model == tiny_model_config()

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import json
+import types
+import typing
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
+
+from ganstudio.core.errors import ConfigError
 
 RESOLUTIONS = (32, 64, 128, 256)
 LOSSES = ("nonsaturating", "hinge")
@@ -122,8 +128,18 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "TrainConfig":
-        """Rebuild from run.json, ignoring keys this version does not know and keeping defaults for new ones."""
+    def from_dict(cls, data: Mapping[str, Any], strict: bool = False) -> "TrainConfig":
+        """Rebuild from a dict shaped as run.json's "config"; settings left out keep their defaults.
+
+        Tolerant by default, for run.json written by another version: keys this version does not
+        know are ignored. strict=True is for a file the user wrote (`train --config`), where an
+        unknown key is a typo and a wrong type would fail later, far from its cause: both raise a
+        ConfigError naming the key."""
+        if strict:
+            try:
+                return _strict(cls, data, "")
+            except ValueError as e:  # a value of the right type out of range (__post_init__)
+                raise ConfigError(str(e)) from None
         model = _known(ModelConfig, data.get("model", {}))
         rest = _known(cls, {k: v for k, v in data.items() if k != "model"})
         if "betas" in rest:
@@ -137,6 +153,82 @@ class TrainConfig:
 def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     names = {f.name for f in fields(cls)}
     return {k: v for k, v in data.items() if k in names}
+
+
+def _strict(cls: type, data: Any, prefix: str) -> Any:
+    """Build dataclass `cls` from `data`, every key known and every value of its field's type."""
+    if not isinstance(data, Mapping):
+        what = _quote(prefix[:-1]) if prefix else "the configuration"
+        raise ConfigError(f"{what} must be a JSON object, not {_shown(data)}")
+    hints = typing.get_type_hints(cls)  # the annotations are strings (from __future__ import annotations)
+    names = [f.name for f in fields(cls)]
+    values = {}
+    for key, value in data.items():
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f" (did you mean {_quote(prefix + close[0])}?)" if close else f"; the settings are {', '.join(names)}"
+            raise ConfigError(f"{_quote(prefix + str(key))} is not a setting{hint}")
+        kind = hints[key]
+        if dataclasses.is_dataclass(kind):
+            values[key] = _strict(kind, value, f"{prefix}{key}.")
+            continue
+        converted = _convert(kind, value)
+        if converted is _WRONG:
+            raise ConfigError(f"{_quote(prefix + key)} must be {_describe(kind)}, not {_shown(value)}")
+        values[key] = converted
+    return cls(**values)
+
+
+_WRONG = object()  # _convert's "does not fit" (None is a valid value)
+_NONE = type(None)
+_ONE = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+_MANY = {int: "integers", float: "numbers", bool: "booleans", str: "strings"}
+
+
+def _convert(kind: Any, value: Any) -> Any:
+    """`value` as a field of type `kind` holds it (JSON lists become tuples, ints floats), or _WRONG."""
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):  # Optional[X], X | None
+        if value is None and _NONE in args:
+            return None
+        (kind,) = [a for a in args if a is not _NONE]
+        return _convert(kind, value)
+    if typing.get_origin(kind) is tuple:
+        if not isinstance(value, (list, tuple)):
+            return _WRONG
+        kinds = [args[0]] * len(value) if args[-1] is Ellipsis else list(args)
+        items = tuple(_convert(k, v) for k, v in zip(kinds, value))
+        return items if len(kinds) == len(value) and _WRONG not in items else _WRONG
+    if kind is bool:
+        return value if isinstance(value, bool) else _WRONG
+    if isinstance(value, bool):  # JSON true is no number (bool subclasses int in Python)
+        return _WRONG
+    if kind is float:
+        return float(value) if isinstance(value, (int, float)) else _WRONG
+    if kind in (int, str):
+        return value if isinstance(value, kind) else _WRONG
+    raise TypeError(f"no check for settings of type {kind}")  # a new kind of field: teach _convert
+
+
+def _describe(kind: Any) -> str:
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args if a is not _NONE) + " or null"
+    if typing.get_origin(kind) is tuple:
+        if args[-1] is Ellipsis:
+            return f"a list of {_MANY[args[0]]}"
+        return f"a list of {len(args)} {_MANY[args[0]]}"
+    return _ONE[kind]
+
+
+def _quote(key: str) -> str:
+    return json.dumps(key)
+
+
+def _shown(value: Any) -> str:
+    """The value as the file spells it ("16", not 16), cut short if long."""
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def default_config(resolution: int, device_type: str, **changes: Any) -> TrainConfig:

@@ -2,7 +2,7 @@
 
 from ganstudio.errors import GanStudioError
 
-__all__ = ["GanStudioError", "DataError", "CheckpointError", "TrainingError", "ExportError", "GanStudioWarning"]
+__all__ = ["GanStudioError", "DataError", "CheckpointError", "TrainingError", "ExportError", "ConfigError", "GanStudioWarning"]
 
 
 class DataError(GanStudioError):
@@ -19,6 +19,11 @@ class TrainingError(GanStudioError):
 
 class ExportError(GanStudioError):
     """A generator cannot be exported, or its export does not match the torch model."""
+
+
+class ConfigError(GanStudioError):
+    """A configuration the user wrote names a setting this version does not know, or gives one a
+    value of the wrong type. The message names the key; the caller adds the file."""
 
 
 class GanStudioWarning(UserWarning):
