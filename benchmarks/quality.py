@@ -43,6 +43,9 @@ from ganstudio.core.training.run import TrainingRun, make_grid  # noqa: E402
 from ganstudio.core.training.runfolder import RunFolder  # noqa: E402
 
 SAMPLES = 2048
+# Each side trains with the threads it is fastest with here: ours with the app's own choice
+# (core.device.training_threads), the example with torch's default, as it would run.
+TORCH_DEFAULT_THREADS = torch.get_num_threads()
 
 
 def sample_ours(run_dir: Path, n: int) -> torch.Tensor:
@@ -105,7 +108,10 @@ def benchmark(folder: Path, out: Path, minutes: float, settings: list[str], refe
         ref_folder.mkdir(exist_ok=True)
         for i, img in enumerate(load_image_folder(folder, 64).images.permute(0, 2, 3, 1).numpy()):
             Image.fromarray(img).save(ref_folder / f"{i:05d}.png")
+        ours_threads = torch.get_num_threads()
+        torch.set_num_threads(TORCH_DEFAULT_THREADS)
         netG, result = train_reference(ref_folder, seconds=minutes * 60)
+        torch.set_num_threads(ours_threads)
         runs["reference"] = (sample_reference(netG, SAMPLES), result.images_seen / result.seconds)
 
     scores = {}

@@ -1,12 +1,14 @@
 """How the app feels, measured: time to the first painted window, the GUI thread's longest stall
 while training runs, and training speed inside the app against the CLI's on the same config.
 
-    python benchmarks/ui_responsiveness.py [--seconds 60] [--rounds 2] [--launches 3]
+    python benchmarks/ui_responsiveness.py [--seconds 60] [--rounds 2] [--launches 3] [--trace-stalls]
 
 Offscreen (QT_QPA_PLATFORM=offscreen), on whatever CPU this is. The CLI and the app train the
 same TrainConfig (built-in demo data, 32 px, batch 16, seed 0) for the same training minutes,
 alternating, and are compared by images trained. The stall is the largest gap between ticks of a
 10 ms heartbeat QTimer on the GUI thread between the run's Started and Finished events.
+`--trace-stalls` prints where the GUI thread was (its Python stack) whenever a heartbeat is over
+100 ms late: the way to find what a stall is.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -89,7 +93,41 @@ def run_cli(run_dir: Path, seconds: float) -> int:
     return images_trained(run_dir)
 
 
-def run_app_training(app, run_dir: Path, seconds: float, settings_dir: Path) -> tuple[int, list[float], list[float]]:
+class StallTracer:
+    """A watchdog thread: when the GUI thread's heartbeat is over `late_ms` late, it prints the GUI
+    thread's Python stack, once per stall."""
+
+    def __init__(self, late_ms: float = 100.0) -> None:
+        self.gui = threading.get_ident()
+        self.late = late_ms / 1000
+        self.last = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def beat(self) -> None:
+        self.last = time.perf_counter()
+
+    def start(self) -> "StallTracer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        reported = None
+        while not self._stop.wait(0.02):
+            last = self.last
+            if time.perf_counter() - last > self.late and reported != last:
+                reported = last
+                frame = sys._current_frames().get(self.gui)
+                where = "".join(traceback.format_stack(frame, limit=12)) if frame else "  (no Python frame)\n"
+                print(f"GUI thread {1000 * (time.perf_counter() - last):.0f} ms late, at:\n{where}", flush=True)
+
+
+def run_app_training(app, run_dir: Path, seconds: float, settings_dir: Path,
+                     tracer: StallTracer | None = None) -> tuple[int, list[float], list[float]]:
     """Train in the app's MainWindow; returns (images, gaps while training, gaps while starting) in ms."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
 
@@ -112,6 +150,8 @@ def run_app_training(app, run_dir: Path, seconds: float, settings_dir: Path) -> 
     heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
     heartbeat.setInterval(HEARTBEAT_MS)
     heartbeat.timeout.connect(lambda: ticks.append((clock.nsecsElapsed() / 1e6, phase["now"])))
+    if tracer is not None:
+        heartbeat.timeout.connect(tracer.beat)
     heartbeat.start()
 
     loop = QEventLoop()
@@ -135,6 +175,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="training time of each run (default 60)")
     parser.add_argument("--rounds", type=int, default=2, help="CLI/app pairs, alternating (default 2)")
     parser.add_argument("--launches", type=int, default=3, help="cold launches timed (default 3)")
+    parser.add_argument("--trace-stalls", action="store_true", help="print the GUI thread's stack at each stall over 100 ms")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ganstudio-ui-bench-") as tmp:
@@ -157,7 +198,10 @@ def main() -> int:
         for r in range(args.rounds):
             images = run_cli(tmp / f"cli-{r}", args.seconds)
             cli_rates.append(images / args.seconds)
-            images, gaps, starting = run_app_training(app, tmp / f"app-{r}", args.seconds, tmp)
+            tracer = StallTracer().start() if args.trace_stalls else None
+            images, gaps, starting = run_app_training(app, tmp / f"app-{r}", args.seconds, tmp, tracer)
+            if tracer is not None:
+                tracer.stop()
             app_rates.append(images / args.seconds)
             train_gaps += gaps
             start_gaps += starting

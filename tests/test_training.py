@@ -237,3 +237,35 @@ def test_hinge_loss_is_zero_once_d_is_sure_and_trains(tmp_path, image_folder, ti
     assert all(torch.isfinite(p).all() for p in trainer.G.parameters())
     with pytest.raises(ValueError, match="loss must be one of"):
         tiny_config(loss="wasserstein")
+
+
+def test_building_a_trainer_leaves_the_process_rng_alone_and_is_seeded(image_folder, tiny_config):
+    """In the app other threads draw from torch's global RNG: a trainer seeding it for its weights
+    moved their numbers. Weights still come from the run's seed alone."""
+    from ganstudio.core.data import load_image_folder
+
+    images = load_image_folder(image_folder, 32).images
+    torch.manual_seed(1234)
+    before = torch.get_rng_state()
+    a = Trainer(tiny_config(), images, None, torch.device("cpu"))
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.manual_seed(99)  # whatever the process did meanwhile
+    b = Trainer(tiny_config(), images, None, torch.device("cpu"))
+    for (name, pa), pb in zip(a.G.state_dict().items(), b.G.state_dict().values()):
+        assert torch.equal(pa, pb), name
+    c = Trainer(tiny_config(seed=1), images, None, torch.device("cpu"))
+    assert not torch.equal(a.G.synthesis.const, c.G.synthesis.const)
+
+
+@pytest.mark.parametrize(("cores", "torch_default", "omp", "expected"),
+                         [(2, 2, None, 1), (1, 1, None, 1), (8, 8, None, 7), (16, 8, None, 8), (2, 2, "2", 2)])
+def test_training_leaves_a_core_to_the_window_unless_told_otherwise(monkeypatch, cores, torch_default, omp, expected):
+    from ganstudio.core import device
+
+    monkeypatch.setattr(device.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(device.torch, "get_num_threads", lambda: torch_default)
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    assert device.training_threads() == expected

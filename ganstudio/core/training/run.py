@@ -27,7 +27,7 @@ import torch
 
 from ganstudio.core.config import TrainConfig
 from ganstudio.core.data import ImageDataset, load_image_folder, make_demo_dataset
-from ganstudio.core.device import fits_on_device, resolve_device
+from ganstudio.core.device import configure_torch, fits_on_device, resolve_device
 from ganstudio.core.errors import CheckpointError, GanStudioError, TrainingError
 from ganstudio.core.metrics.kid import KernelDistance
 from ganstudio.core.metrics.swd import SlicedWasserstein
@@ -181,6 +181,7 @@ class TrainingRun:
         return finished
 
     def _prepare(self) -> None:
+        configure_torch()
         cfg = self.config
         if cfg.batch % self.world.size:
             raise GanStudioError(f"a batch of {cfg.batch} does not split evenly over {self.world.size} processes: choose a multiple of {self.world.size}")

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ganstudio.core.config import TrainConfig
+from ganstudio.core.device import seeded_init
 from ganstudio.core.models import Generator, build_discriminator
 from ganstudio.core.training.augment import AdaptiveAugment, BatchRandom, augment, parse_augments
 from ganstudio.core.training.distributed import World
@@ -41,12 +42,9 @@ class Trainer:
         self.share = self.world.share(cfg.batch)  # this rank's slice of every global batch
         self.images = images  # uint8 [N, 3, R, R], on `device` when it fits, else CPU
         self.labels = labels
-        torch.manual_seed(cfg.seed)  # weight init only; training draws from self.rng
-        # Tiny gradients drift into denormal floats over a long run, and CPUs handle those on a
-        # slow path; flushing them to zero costs nothing in quality.
-        torch.set_flush_denormal(True)
-        self.G = Generator(cfg.model).to(device)
-        self.D = build_discriminator(cfg.model).to(device)
+        with seeded_init(cfg.seed):  # weight init only; training draws from self.rng
+            self.G = Generator(cfg.model).to(device)
+            self.D = build_discriminator(cfg.model).to(device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         # The training passes go through these: DDP wrappers that average gradients across ranks,
         # or the networks themselves in a single process. Sampling and EMA use G and D directly.

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ganstudio.core.device import seeded_init
 from ganstudio.core.upscaler.config import UpscalerConfig
 from ganstudio.core.upscaler.degrade import degrade_batch
 from ganstudio.core.upscaler.model import UpscalerNet
@@ -23,9 +24,8 @@ class UpscalerTrainer:
         self.cfg = cfg
         self.device = device
         self.images = images  # uint8 [N, 3, R, R], CPU
-        torch.manual_seed(cfg.seed)  # weight init only
-        torch.set_flush_denormal(True)
-        self.net = UpscalerNet(cfg).to(device)
+        with seeded_init(cfg.seed):  # weight init only
+            self.net = UpscalerNet(cfg).to(device)
         self.rng = torch.Generator().manual_seed(cfg.seed)
         self.lr_scale = 1.0  # halved after a NaN rollback
         self.step = 0
