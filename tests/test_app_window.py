@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from ganstudio.app.main_window import MainWindow
 from ganstudio.app.worker import TrainingJob
@@ -168,6 +169,26 @@ def test_past_runs_open_and_resume(qtbot, make_window, image_folder, tiny_config
     page.options.length.setValue(0.096)
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS) as ended:
         page.start_button.click()
+    assert ended.args[0].reason == "completed" and ended.args[0].kimg >= 0.096
+
+
+def test_train_longer_from_past_runs_asks_how_long_before_training(qtbot, make_window, image_folder, tiny_config, settings):
+    """It used to start 30 more minutes at once; a run stopped short of its kimg goes on to it."""
+    window = make_window()
+    run = settings.runs_dir / "finished"
+    train_tiny(qtbot, window, run, tiny_config(kimg=0.064), image_folder)
+    window.show_start()
+    qtbot.mouseClick(window.start_page.past_runs.rows[run].resume_button, Qt.MouseButton.LeftButton)
+    page = window.train_page
+    qtbot.wait(200)
+    assert window.pages.currentWidget() is page and page.run_dir == run
+    assert page.state == "idle"  # nothing trains until the user says how long
+    assert QApplication.focusWidget() is page.options.length
+    assert "How long" in window.statusBar().currentMessage() and "Train longer" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS) as ended:
+        page.options.length_unit.setCurrentIndex(page.options.length_unit.findData("kimg"))
+        page.options.length.setValue(0.096)
+        qtbot.keyClick(page.options.length, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert ended.args[0].reason == "completed" and ended.args[0].kimg >= 0.096
 
 

@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         s.demo_requested.connect(self.start_demo)
         s.open_run.connect(self.open_run)
         s.resume_run.connect(self.resume_run)
+        s.continue_interrupted.connect(self.continue_run)
         s.scan_failed.connect(self.show_error)
         s.change_runs_dir.connect(self.choose_runs_dir)
         s.explore_requested.connect(self.explore_model_dialog)
@@ -326,6 +327,17 @@ class MainWindow(QMainWindow):
         return True
 
     def resume_run(self, run_dir: Path) -> None:
+        """Past runs' Resume: a run stopped short of its length in kimg goes on to it at once; any
+        other (a finished run, one bounded by minutes) asks how long first, on the train page."""
+        if not self.open_run(run_dir):
+            return
+        if self.train_page.resumes_to_its_length:
+            self.train_page.start()
+        else:
+            self.train_page.ask_for_length()
+
+    def continue_run(self, run_dir: Path) -> None:
+        """The start page's banner: go on with the session the app was closed in, at once."""
         if self.open_run(run_dir):
             self.train_page.start()
 

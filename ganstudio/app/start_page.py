@@ -80,7 +80,8 @@ class StartPage(QWidget):
     new_run = Signal(object)  # FolderSummary
     demo_requested = Signal()
     open_run = Signal(Path)
-    resume_run = Signal(Path)
+    resume_run = Signal(Path)  # Past runs' Resume / Train longer
+    continue_interrupted = Signal(Path)  # the banner's Resume: the session the app was closed in
     scan_failed = Signal(object)  # AppError
     change_runs_dir = Signal()
     explore_requested = Signal()  # the artist's way in: a trained model, no training
@@ -346,4 +347,4 @@ class StartPage(QWidget):
         if self._interrupted is not None:
             path = self._interrupted
             self.offer_resume(None)
-            self.resume_run.emit(path)
+            self.continue_interrupted.emit(path)

@@ -70,6 +70,7 @@ class TrainPage(QWidget):
         self.target_kimg: float | None = None
         self.has_checkpoint = False
         self.completed = False  # the run reached its length: what comes next is exploring, or training longer
+        self.resumes_to_its_length = False  # an opened run stopped short of its length in kimg
         self._save_task: BackgroundTask | None = None
         self._build()
         self._set_state("setup")
@@ -205,6 +206,13 @@ class TrainPage(QWidget):
         self.options.set_mode("new")
         self._set_state("setup")
 
+    def ask_for_length(self) -> None:
+        """Put the cursor in the length box, so that the user says how long before training."""
+        self.options.length.setFocus()
+        self.options.length.selectAll()
+        action = "Train longer" if self.completed else "Resume training"
+        self.status_message.emit(f"How long should {self.title.text()} train? Set the length, then press {action} (Ctrl+Return).")
+
     def open_run(self, run_dir: Path) -> None:
         """An existing run: its timeline, charts and warnings so far, ready to resume."""
         info = read_run(run_dir)  # raises for an unreadable run.json; the caller words it
@@ -217,7 +225,8 @@ class TrainPage(QWidget):
         data = "built-in demo shapes" if info.is_demo else f"{info.images} pictures from {info.source}"
         self.subtitle.setText(f"{data} · {info.resolution} px · {info.status_text()}")
         self.options.set_context(info.resolution, "cpu", 0)
-        length = ("kimg", info.target_kimg) if info.target_kimg and not info.completed else ("minutes", 30.0)
+        self.resumes_to_its_length = bool(info.target_kimg) and not info.completed
+        length = ("kimg", info.target_kimg) if self.resumes_to_its_length else ("minutes", 30.0)
         self.options.set_choices(TrainingChoices(
             preset="custom", resolution=info.resolution, batch=config.batch, g_lr=config.g_lr, d_lr=config.d_lr,
             augment=tuple(a for a in config.augment.split(",") if a in ("color", "translation", "cutout")),
