@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import threading
 from collections.abc import Iterator
 
 import torch
@@ -37,10 +37,6 @@ def fits_on_device(nbytes: int, device: torch.device, fraction: float = 0.25) ->
     return nbytes <= free * fraction
 
 
-_configured = threading.Lock()
-_configured_once = False
-
-
 def training_threads() -> int:
     """Threads for torch's CPU ops: all cores but one, which is left to the window, the metric
     thread and the data. Each op of these small networks waits for its slowest thread (an OpenMP
@@ -53,17 +49,13 @@ def training_threads() -> int:
     return max(1, min(torch.get_num_threads(), cores - 1))
 
 
+@functools.cache  # once per process; the settings are the same on every call anyway
 def configure_torch() -> None:
     """Process-wide torch settings, made once per process before the first training step."""
-    global _configured_once
-    with _configured:
-        if _configured_once:
-            return
-        torch.set_num_threads(training_threads())
-        # Tiny gradients drift into denormal floats over a long run, and CPUs handle those on a
-        # slow path; flushing them to zero costs nothing in quality.
-        torch.set_flush_denormal(True)
-        _configured_once = True
+    torch.set_num_threads(training_threads())
+    # Tiny gradients drift into denormal floats over a long run, and CPUs handle those on a
+    # slow path; flushing them to zero costs nothing in quality.
+    torch.set_flush_denormal(True)
 
 
 @contextlib.contextmanager
