@@ -155,6 +155,7 @@ def files_under(folder: Path) -> set[Path]:
 IN_PROCESS = "GANSTUDIO_SWEEP_IN_PROCESS"
 
 
+@pytest.mark.slow
 def test_every_button_and_action_on_every_page(tmp_path):
     """The sweep below in a process of its own, so that a crash fails this test instead of ending the suite."""
     env = {**os.environ, IN_PROCESS: "1", "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}

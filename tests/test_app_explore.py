@@ -80,6 +80,7 @@ def shown_when(qtbot, page: ExplorePage, check) -> np.ndarray:  # noqa: ANN001
     return page.shown[1]
 
 
+@pytest.mark.slow
 def test_explore_imports_neither_torch_nor_the_core(exported_model):
     """The torch-free Player ships this page: it must open a model and draw with both blocked."""
     script = textwrap.dedent(
@@ -111,6 +112,7 @@ def test_explore_imports_neither_torch_nor_the_core(exported_model):
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.slow
 def test_same_seed_same_pixels_in_grid_cli_and_reopened_png(qtbot, make_page, exported_model, tmp_path, monkeypatch):
     from ganstudio.cli import main
 
@@ -148,6 +150,7 @@ def click_seed(qtbot, page: ExplorePage, seed: int) -> None:
     qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=grid.visualItemRect(grid.item(row)).center())
 
 
+@pytest.mark.slow
 def test_opening_another_model_enlarges_the_seed_it_highlights(qtbot, make_page, exported_model,
                                                               exported_conditional_model, tmp_path):
     """Emptying the grid for the next model once moved its current row onto the next seed, which
@@ -189,6 +192,7 @@ def test_directions_at_zero_give_the_plain_image_and_add_up(qtbot, make_page, ex
     assert np.array_equal(shown_when(qtbot, page, lambda r: not any(r.amounts)), plain)
 
 
+@pytest.mark.slow
 def test_class_switch_changes_the_output(qtbot, make_page, exported_conditional_model):
     page = make_page(exported_conditional_model)
     assert page.controls.class_box.count() == 3 and page.controls.class_box.isVisibleTo(page)
@@ -468,6 +472,7 @@ def test_thousands_of_slider_moves_do_not_run_none_out_of_references():
     assert int(result.stdout.strip().splitlines()[-1]) >= 30000
 
 
+@pytest.mark.slow
 def test_opening_a_model_again_and_again_does_not_crash(exported_model, tmp_path):
     """Reopening a model rebuilt the direction sliders with deleteLater() from the slot of the render
     thread's queued `opened` signal; with PySide6 6.12 that corrupted the heap, and the process died

@@ -167,6 +167,7 @@ def type_into(qtbot, box, text: str) -> None:  # noqa: ANN001
     qtbot.keyClick(box, Qt.Key.Key_Tab)
 
 
+@pytest.mark.slow
 def test_shortening_quick_look_trains_at_the_32_px_it_shows(qtbot, make_window, tmp_path):
     window = make_window()
     set_up_training(qtbot, window, make_image_folder(tmp_path / "big", count=8, size=96))  # allows 64 px
@@ -219,6 +220,7 @@ def make_unusable_folder(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_choosing_a_folder_of_only_broken_files_offers_nothing_to_train(qtbot, make_window, tmp_path, monkeypatch):
     folder = make_unusable_folder(tmp_path / "broken")
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
@@ -471,6 +473,7 @@ def train_to_the_end(qtbot, window, run: Path, config, data: Path) -> None:  # n
     assert ended.args[0].reason == "completed" and not list((run / "export").glob("*.onnx"))
 
 
+@pytest.mark.slow
 def test_a_finished_run_offers_export_and_explore_then_opens_the_model(qtbot, make_window, dialogs, image_folder, tiny_config):
     window = make_window()
     page = window.train_page
@@ -487,6 +490,7 @@ def test_a_finished_run_offers_export_and_explore_then_opens_the_model(qtbot, ma
         window.explore_page.shutdown()
 
 
+@pytest.mark.slow
 def test_training_longer_to_the_end_exports_by_itself_and_opens_in_explore(qtbot, make_window, dialogs, image_folder, tiny_config):
     from PySide6.QtWidgets import QMessageBox
 

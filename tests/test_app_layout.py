@@ -41,6 +41,7 @@ def assert_title_and_legend_fit(chart: LineChart) -> None:
 
 
 @pytest.mark.parametrize("w,h", WINDOW_SIZES)
+@pytest.mark.slow
 def test_on_a_laptop_window_the_sample_grid_gets_the_room_and_no_chart_is_cut(qtbot, make_window, w, h):
     window = make_window()
     window.show_train()

@@ -27,6 +27,7 @@ def test_all_gpus_is_offered_only_with_several(qtbot):
     assert "gpus" not in devices()
 
 
+@pytest.mark.slow
 def test_a_run_on_two_processes_shows_like_any_other(qtbot, make_window, image_folder, tiny_config, settings):
     window = make_window()
     page = window.train_page
@@ -50,6 +51,7 @@ def test_a_run_on_two_processes_shows_like_any_other(qtbot, make_window, image_f
     assert list_checkpoints(run / "checkpoints")[-1] == 16
 
 
+@pytest.mark.slow
 def test_stop_saves_and_ends_every_process(qtbot, make_window, image_folder, tiny_config, settings):
     window = make_window()
     page = window.train_page

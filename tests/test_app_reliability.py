@@ -32,6 +32,7 @@ def train_to_a_checkpoint(qtbot, window, run: Path, config, data: Path) -> None:
     assert list_checkpoints(run / "checkpoints")
 
 
+@pytest.mark.slow
 def test_a_second_window_on_a_training_run_is_told_it_is_busy(qtbot, make_window, dialogs, image_folder, tiny_config, settings):
     first, second = make_window(), make_window()
     run = settings.runs_dir / "shared"
@@ -67,6 +68,7 @@ def test_a_second_window_on_a_training_run_is_told_it_is_busy(qtbot, make_window
     assert len(dialogs.errors()) == 1
 
 
+@pytest.mark.slow
 def test_start_pause_resume_stop_clicked_quickly_fifty_times(qtbot, make_window, dialogs, image_folder, tiny_config, settings):
     """Each cycle clicks Start (a new run, then resume), Pause/Resume 0-3 times and Stop, 0-300 ms
     apart, so stops land while torch loads, while the run opens, mid-step and while paused."""
@@ -114,6 +116,7 @@ def trained_window(qtbot, make_window, image_folder, tiny_config, settings):
     return window, run
 
 
+@pytest.mark.slow
 def test_closing_while_exporting_cancels_the_export_and_writes_nothing(qtbot, trained_window, dialogs):
     window, run = trained_window
     window.export_action.trigger()
@@ -128,6 +131,7 @@ def test_closing_while_exporting_cancels_the_export_and_writes_nothing(qtbot, tr
     assert not any((run / "export").glob("*"))  # not even a temporary file
 
 
+@pytest.mark.slow
 def test_keep_exporting_leaves_the_window_open_and_the_export_finishes(qtbot, trained_window, dialogs):
     from PySide6.QtWidgets import QMessageBox
 

@@ -81,6 +81,7 @@ def test_save_all_with_progress_keeps_provenance(qtbot, page: UpscalePage, tmp_p
         assert im.text["seed"] == "1" and json.loads(im.text["ganstudio.upscale"])["upscaler"] == "builtin-x2"
 
 
+@pytest.mark.slow
 def test_cancel_keeps_what_was_saved(qtbot, page: UpscalePage, tmp_path: Path) -> None:
     page.add_paths([_pictures(tmp_path / "in", n=6, size=200)])
     with qtbot.waitSignal(page.saved, timeout=TIMEOUT_MS) as saved:
@@ -91,6 +92,7 @@ def test_cancel_keeps_what_was_saved(qtbot, page: UpscalePage, tmp_path: Path) -
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == sorted(p.name for p in result.written)
 
 
+@pytest.mark.slow
 def test_a_model_that_is_not_an_upscaler_gets_a_message(qtbot, page: UpscalePage, tmp_path: Path) -> None:
     errors = []
     page.error.connect(errors.append)
@@ -104,6 +106,7 @@ def test_a_model_that_is_not_an_upscaler_gets_a_message(qtbot, page: UpscalePage
     assert page.model_box.findData(ModelChoice("file", bad)) < 0
 
 
+@pytest.mark.slow
 def test_a_foreign_model_and_bad_images(qtbot, page: UpscalePage, tmp_path: Path) -> None:
     errors = []
     page.error.connect(errors.append)
@@ -119,6 +122,7 @@ def test_a_foreign_model_and_bad_images(qtbot, page: UpscalePage, tmp_path: Path
     assert any("q-broken.png" in e.todo and "1 of the images" in e.what for e in errors)
 
 
+@pytest.mark.slow
 def test_from_explore_and_the_main_window(qtbot, make_window) -> None:
     window = make_window()
     window.show_upscale()
@@ -132,6 +136,7 @@ def test_from_explore_and_the_main_window(qtbot, make_window) -> None:
     assert window.pages.currentWidget() is window.start_page
 
 
+@pytest.mark.slow
 def test_dropping_a_folder_on_the_window_while_on_the_upscale_page(qtbot, make_window, tmp_path: Path) -> None:
     from PySide6.QtCore import QMimeData, QUrl
     from PySide6.QtGui import QDropEvent
@@ -146,6 +151,7 @@ def test_dropping_a_folder_on_the_window_while_on_the_upscale_page(qtbot, make_w
     assert [window.upscale_page.list.item(i).text() for i in range(2)] == ["p0.png", "p1.png"]
 
 
+@pytest.mark.slow
 def test_explore_sends_the_enlarged_image_with_its_seed(qtbot, settings, exported_model: Path) -> None:
     from ganstudio.app.explore import ExplorePage
 
@@ -166,6 +172,7 @@ def test_explore_sends_the_enlarged_image_with_its_seed(qtbot, settings, exporte
     page.shutdown()
 
 
+@pytest.mark.slow
 def test_the_page_runs_without_torch_or_the_core(tmp_path: Path) -> None:
     """The torch-free Player ships this page: it must upscale and save with both blocked."""
     import os

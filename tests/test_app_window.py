@@ -26,6 +26,7 @@ def train_tiny(qtbot, window: MainWindow, run_dir: Path, config, data: Path | No
         window.train_page.start_job(TrainingJob.new(run_dir, config, data))
 
 
+@pytest.mark.slow
 def test_first_window_opens_without_torch(tmp_path):
     code = (
         "import sys, os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
@@ -75,6 +76,7 @@ def test_an_unusable_folder_shows_what_happened_and_what_to_do(qtbot, make_windo
     assert window.start_page.choose_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_training_fills_grid_timeline_charts_and_progress(qtbot, make_window, image_folder, tiny_config):
     window = make_window()
     page = window.train_page
@@ -115,6 +117,7 @@ def test_pause_resume_and_stop_from_the_page(qtbot, make_window, image_folder, t
     assert (window.settings.runs_dir / "r" / "checkpoints" / f"{finished.step:07d}.safetensors").is_file()
 
 
+@pytest.mark.slow
 def test_closing_while_training_saves_joins_and_offers_to_resume(qtbot, make_window, dialogs, image_folder, tiny_config, settings):
     window = make_window()
     page = window.train_page
@@ -150,6 +153,7 @@ def test_closing_while_training_saves_joins_and_offers_to_resume(qtbot, make_win
     assert settings.interrupted_run is None
 
 
+@pytest.mark.slow
 def test_past_runs_open_and_resume(qtbot, make_window, image_folder, tiny_config, settings):
     window = make_window()
     run = settings.runs_dir / "earlier"
@@ -172,6 +176,7 @@ def test_past_runs_open_and_resume(qtbot, make_window, image_folder, tiny_config
     assert ended.args[0].reason == "completed" and ended.args[0].kimg >= 0.096
 
 
+@pytest.mark.slow
 def test_train_longer_from_past_runs_asks_how_long_before_training(qtbot, make_window, image_folder, tiny_config, settings):
     """It used to start 30 more minutes at once; a run stopped short of its kimg goes on to it."""
     window = make_window()
@@ -192,6 +197,7 @@ def test_train_longer_from_past_runs_asks_how_long_before_training(qtbot, make_w
     assert ended.args[0].reason == "completed" and ended.args[0].kimg >= 0.096
 
 
+@pytest.mark.slow
 def test_timeline_scrubs_back_and_saves_gif_and_mp4(qtbot, make_window, image_folder, tiny_config, tmp_path):
     window = make_window()
     page = window.train_page
@@ -216,6 +222,7 @@ def test_timeline_scrubs_back_and_saves_gif_and_mp4(qtbot, make_window, image_fo
         assert gif.n_frames == len(timeline.steps) and gif.size[0] >= 512
 
 
+@pytest.mark.slow
 def test_health_warnings_appear_in_plain_words(qtbot, make_window, image_folder, tiny_config, monkeypatch):
     from ganstudio.core.training.health import HealthIssue, HealthMonitor
 
@@ -234,6 +241,7 @@ def test_health_warnings_appear_in_plain_words(qtbot, make_window, image_folder,
     assert page.health_title.text().startswith("Health (")
 
 
+@pytest.mark.slow
 def test_start_button_builds_the_config_from_the_preset(qtbot, make_window, image_folder):
     window = make_window()
     with qtbot.waitSignal(window.start_page.scan(image_folder).succeeded, timeout=TIMEOUT_MS):
@@ -252,6 +260,7 @@ def test_start_button_builds_the_config_from_the_preset(qtbot, make_window, imag
     assert window.settings.choices.preset == "quick"  # remembered for next time
 
 
+@pytest.mark.slow
 def test_export_button_writes_a_checked_onnx_model(qtbot, make_window, dialogs, image_folder, tiny_config):
     window = make_window()
     run = window.settings.runs_dir / "e"
@@ -263,6 +272,7 @@ def test_export_button_writes_a_checked_onnx_model(qtbot, make_window, dialogs, 
     assert window.last_export.path.is_file() and window.last_export.path.parent == run / "export"
 
 
+@pytest.mark.slow
 def test_window_geometry_theme_and_choices_persist(qtbot, make_window, settings):
     window = make_window()
     window.resize(window.width(), 650)  # the offscreen screen is 800 px wide: only heights fit freely
@@ -294,6 +304,7 @@ def test_dropping_a_folder_scans_it(qtbot, make_window, image_folder):
     assert window.start_page.summary.root == image_folder
 
 
+@pytest.mark.slow
 def test_try_the_demo_starts_training_on_built_in_shapes(qtbot, make_window):
     window = make_window()
     with qtbot.waitSignal(window.train_page.training_started, timeout=TIMEOUT_MS) as started:

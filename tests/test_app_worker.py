@@ -55,6 +55,7 @@ def session_for(qtbot):
         session.wait(TIMEOUT_MS)
 
 
+@pytest.mark.slow
 def test_events_arrive_as_signals_on_the_gui_thread(qtbot, tmp_path, image_folder, tiny_config, session_for):
     session, rec = session_for(TrainingJob.new(tmp_path / "run", tiny_config(kimg=0.064), image_folder))
     with qtbot.waitSignal(session.ended, timeout=TIMEOUT_MS):
@@ -103,6 +104,7 @@ def test_stop_while_paused_still_saves(qtbot, tmp_path, image_folder, tiny_confi
     assert rec.of(ev.CheckpointSaved)[-1].step == rec.of(ev.Finished)[-1].step
 
 
+@pytest.mark.slow
 def test_resume_job_continues_the_run(qtbot, tmp_path, image_folder, tiny_config, session_for):
     first, _ = session_for(TrainingJob.new(tmp_path / "run", tiny_config(kimg=0.032), image_folder))
     with qtbot.waitSignal(first.ended, timeout=TIMEOUT_MS):

@@ -10,12 +10,15 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "build"))
 
 import icu  # noqa: E402
 
 
+@pytest.mark.slow
 def test_the_player_self_test_passes_without_torch():
     code = textwrap.dedent("""
         import sys

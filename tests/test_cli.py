@@ -30,6 +30,7 @@ def test_no_command_without_a_display_explains_instead_of_crashing(monkeypatch, 
     assert "no display to open the app on" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_a_folder_then_resume(tmp_path, image_folder, capsys):
     run = tmp_path / "run"
     args = ["train", str(image_folder), "--out", str(run), "--kimg", "0.064", "--resolution", "32", "--batch", "16"]
@@ -73,6 +74,7 @@ def test_help_does_not_import_torch():
     assert out.strip() == "False"
 
 
+@pytest.mark.slow
 def test_export_command(tmp_path, capsys):
     run = make_run_folder(tmp_path / "run", tiny_model_config())
     out = tmp_path / "models" / "mine.onnx"
@@ -136,6 +138,7 @@ def _tiny_config_file(tmp_path, tiny_config, **changes):  # noqa: ANN001, ANN202
     return path
 
 
+@pytest.mark.slow
 def test_train_with_no_folder_says_it_trains_the_demo_and_how_to_stop(tmp_path, tiny_config, capsys):
     config = _tiny_config_file(tmp_path, tiny_config)
     assert main(["train", "--out", str(tmp_path / "run"), "--config", str(config), "--kimg", "0.032", "--no-export"]) == 0
@@ -157,6 +160,7 @@ def test_a_negative_or_zero_training_length_is_refused(tmp_path, capsys, command
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_sigterm_saves_a_checkpoint_as_ctrl_c_does(tmp_path, tiny_config):
     import os
     import signal
@@ -191,6 +195,7 @@ def test_upscale_of_only_bad_files_leaves_no_output_folder(tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_the_app_without_qt_x11_libraries_names_the_packages_instead_of_aborting():
     """A subprocess, so that no QApplication exists yet (as when a user types `ganstudio`)."""
     code = (

@@ -63,12 +63,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"root": root, "single": single, "double": double, "launch_output": launched.stdout}
 
 
+@pytest.mark.slow
 def test_two_processes_take_the_same_step_as_one(runs):
     assert list_checkpoints(runs["single"] / "checkpoints")[-1] == list_checkpoints(runs["double"] / "checkpoints")[-1] == 1
     start = weights(runs["single"], 0)
     assert relative_difference(weights(runs["single"]), weights(runs["double"]), start) < TOLERANCE
 
 
+@pytest.mark.slow
 def test_rank_zero_alone_writes_one_coherent_run_folder(runs):
     run = runs["double"]
     assert json.loads((run / "run.json").read_text())["config"]["batch"] == 8
@@ -81,6 +83,7 @@ def test_rank_zero_alone_writes_one_coherent_run_folder(runs):
     assert runs["launch_output"].count("Training finished") == 1  # rank 0 reports; rank 1 is silent
 
 
+@pytest.mark.slow
 def test_a_run_resumes_on_a_different_number_of_processes(runs):
     # One checkpoint goes on for a step in one process and in two: the same step, since the random
     # streams and the state belong to the run, not to a rank.
@@ -116,6 +119,7 @@ def children(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the worker processes in /proc")
+@pytest.mark.slow
 def test_a_worker_that_dies_is_restarted_and_the_run_goes_on(tmp_path, tiny_config):
     import signal
     import time

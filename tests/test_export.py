@@ -22,6 +22,7 @@ from ganstudio.infer import GeneratorModel
     [(32, ()), (64, ()), (128, ()), (256, ()), (64, ("cat", "dog"))],
     ids=["32px", "64px", "128px", "256px", "64px-conditional"],
 )
+@pytest.mark.slow
 def test_every_resolution_exports_and_matches_torch(tmp_path, resolution, classes):
     model_cfg = tiny_model_config(resolution, num_classes=len(classes))
     run = make_run_folder(tmp_path / "run", model_cfg, classes)
@@ -61,6 +62,7 @@ def test_metadata_follows_the_design(exported_model):
     assert np.all(np.diff(std) <= 1e-6) and std[0] > 0  # strongest first
 
 
+@pytest.mark.slow
 def test_directions_are_the_principal_axes_of_w(exported_model, tmp_path):
     """The first direction explains more of w's spread than a random one, and re-export is identical."""
     model = GeneratorModel(exported_model, device="cpu")
@@ -85,6 +87,7 @@ def test_truncation_and_offsets_are_inside_the_graph(exported_model):
     assert np.abs(moved.astype(int) - plain).mean() > 1
 
 
+@pytest.mark.slow
 def test_fp16_export_is_smaller_and_within_its_stated_tolerance(tmp_path):
     run = make_run_folder(tmp_path / "run", tiny_model_config(64))
     full = export_generator(run)
@@ -102,6 +105,7 @@ def test_fp16_export_is_smaller_and_within_its_stated_tolerance(tmp_path):
     assert GeneratorModel(half.path, device="cpu").info.summary["precision"] == "fp16"
 
 
+@pytest.mark.slow
 def test_an_export_that_fails_its_check_is_not_written(tmp_path, monkeypatch):
     run = make_run_folder(tmp_path / "run", tiny_model_config())
     monkeypatch.setitem(__import__("ganstudio.core.export.generator", fromlist=["TOLERANCE"]).TOLERANCE, "fp32", 0.0)

@@ -38,6 +38,7 @@ def test_sizes_grow_and_presets_pick_them_from_the_device():
 
 
 @pytest.mark.parametrize("size", list(MODEL_SIZES))
+@pytest.mark.slow
 def test_every_size_trains_resumes_bit_exactly_and_exports(tmp_path, image_folder, size):
     TrainingRun.new(tmp_path / "whole", _config(size, kimg=0.016), image_folder).run()
     TrainingRun.new(tmp_path / "split", _config(size, kimg=0.008), image_folder).run()
@@ -51,6 +52,7 @@ def test_every_size_trains_resumes_bit_exactly_and_exports(tmp_path, image_folde
     assert result.max_abs_diff <= 1e-4
 
 
+@pytest.mark.slow
 def test_projected_discriminator_trains_resumes_and_keeps_frozen_weights_out_of_checkpoints(tmp_path, image_folder):
     TrainingRun.new(tmp_path / "whole", _config("tiny", "projected", kimg=0.016), image_folder).run()
     TrainingRun.new(tmp_path / "split", _config("tiny", "projected", kimg=0.008), image_folder).run()
@@ -101,6 +103,7 @@ def test_kid_tells_real_looking_images_from_noise(image_folder):
     assert kid(reals[12:])["kid"] < kid(noise)["kid"]
 
 
+@pytest.mark.slow
 def test_a_run_logs_kid_beside_swd(tmp_path, image_folder, tiny_config):
     import json
 
@@ -126,6 +129,7 @@ def test_the_advanced_panel_model_size_reaches_the_run_config(qtbot):
     assert config.model.size == "medium" and config.model.max_channels == MODEL_SIZES["medium"]["max_channels"]
 
 
+@pytest.mark.slow
 def test_cli_train_takes_a_model_size(tmp_path, image_folder):
     import json
 
@@ -137,6 +141,7 @@ def test_cli_train_takes_a_model_size(tmp_path, image_folder):
     assert model["size"] == "medium" and model["g_convs"] == 1
 
 
+@pytest.mark.slow
 def test_without_the_kid_weights_a_run_warns_once_and_goes_on_with_swd(tmp_path, image_folder, tiny_config, monkeypatch):
     import ganstudio.core.training.run as run_module
     from ganstudio.core.training import events as ev

@@ -19,6 +19,7 @@ from ganstudio.core.training.lock import RunLock
 from ganstudio.core.training.run import TrainingRun
 
 
+@pytest.mark.slow
 def test_a_second_run_on_a_busy_folder_is_told_so(tmp_path, image_folder, tiny_config):
     started = threading.Event()
 
@@ -87,6 +88,7 @@ def test_a_busy_run_names_its_holder_even_where_the_locked_byte_cannot_be_read(t
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS], ids=["disk-full", "read-only"])
+@pytest.mark.slow
 def test_a_failing_save_stops_the_run_and_keeps_the_previous_checkpoint(tmp_path, image_folder, tiny_config, monkeypatch, code):
     import ganstudio.core.training.run as run_module
 
@@ -148,6 +150,7 @@ run.run()
 """
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_never_loses_the_run(tmp_path, image_folder):
     """Three SIGKILLs, each after the child's k-th checkpoint (so mid-write of the next one, which
     comes 2 steps later); every time the folder reads back and the next child resumes from it.
@@ -181,6 +184,7 @@ def test_kill_9_at_random_moments_never_loses_the_run(tmp_path, image_folder):
     assert finished.reason == "completed" and finished.step == resumed_from[-1] + 2
 
 
+@pytest.mark.slow
 def test_a_fuzzed_folder_is_scanned_to_the_end_with_a_reason_for_every_bad_file(tmp_path, capsys):
     """10,000 tiny files, a symlink loop, a non-UTF-8 name, a zero-byte, a truncated, a huge and a
     wrong-extension file among 20 good images."""
@@ -261,6 +265,7 @@ def _first_key(data, prefix):
     ],
     ids=["wrong-shape", "missing-key", "optimizer-shape", "wrong-type", "missing-field"],
 )
+@pytest.mark.slow
 def test_a_malformed_checkpoint_gets_a_message_and_is_not_overwritten(tmp_path, image_folder, tiny_config, damage, message):
     TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.032), image_folder).run()
     folder = tmp_path / "run" / "checkpoints"
@@ -272,6 +277,7 @@ def test_a_malformed_checkpoint_gets_a_message_and_is_not_overwritten(tmp_path, 
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
+@pytest.mark.slow
 def test_out_of_memory_halves_the_pass_and_keeps_the_batch(tmp_path, image_folder, tiny_config, monkeypatch):
     """Simulated (no GPU here): D runs out of memory on more than 2 images at a time."""
     from ganstudio.core.models import Discriminator

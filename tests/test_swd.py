@@ -51,12 +51,14 @@ def metric(halves: Halves) -> SlicedWasserstein:
     return SlicedWasserstein(halves[0])
 
 
+@pytest.mark.slow
 def test_identical_sets_score_zero(metric: SlicedWasserstein, halves: Halves) -> None:
     same, other = metric(halves[0]), metric(halves[1])
     assert all(value == pytest.approx(0.0, abs=1e-9) for value in same.values())
     assert other["swd"] > 10.0
 
 
+@pytest.mark.slow
 def test_colour_shift_scores_above_a_fresh_sample(
     metric: SlicedWasserstein, halves: Halves
 ) -> None:
@@ -68,6 +70,7 @@ def test_colour_shift_scores_above_a_fresh_sample(
     assert metric(shifted)["swd"] > 1.5 * metric(halves[1])["swd"]
 
 
+@pytest.mark.slow
 def test_plain_colour_cast_is_invisible_like_the_reference(
     metric: SlicedWasserstein, halves: Halves
 ) -> None:
@@ -75,6 +78,7 @@ def test_plain_colour_cast_is_invisible_like_the_reference(
     assert metric(cast)["swd"] < 0.01 * metric(halves[1])["swd"]
 
 
+@pytest.mark.slow
 def test_score_grows_with_noise(metric: SlicedWasserstein, halves: Halves) -> None:
     real = halves[0]
     noise = torch.randn(real.shape, generator=torch.Generator().manual_seed(1))

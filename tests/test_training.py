@@ -38,6 +38,7 @@ def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
+@pytest.mark.slow
 def test_short_run_writes_run_folder_and_events_in_order(tmp_path, image_folder, tiny_config):
     rec = Recorder()
     cfg = tiny_config(kimg=0.128)
@@ -73,6 +74,7 @@ def test_short_run_writes_run_folder_and_events_in_order(tmp_path, image_folder,
     assert snap.grid.dtype == np.uint8 and snap.path == grids[-1]
 
 
+@pytest.mark.slow
 def test_resume_matches_uninterrupted_run(tmp_path, image_folder, tiny_config):
     TrainingRun.new(tmp_path / "whole", tiny_config(kimg=0.096), image_folder).run()
     TrainingRun.new(tmp_path / "split", tiny_config(kimg=0.048), image_folder).run()
@@ -86,6 +88,7 @@ def test_resume_matches_uninterrupted_run(tmp_path, image_folder, tiny_config):
         torch.testing.assert_close(split[key], whole[key], rtol=0, atol=0, msg=key)
 
 
+@pytest.mark.slow
 def test_pause_resume_stop_from_another_thread(tmp_path, image_folder, tiny_config):
     rec = Recorder()
     run = TrainingRun.new(tmp_path / "run", tiny_config(), image_folder, rec)  # no budget: until stopped
@@ -128,6 +131,7 @@ def _poison_after(step: int, times: int | None):
     return train_step
 
 
+@pytest.mark.slow
 def test_nan_rolls_back_lowers_lr_and_goes_on(tmp_path, image_folder, tiny_config, monkeypatch):
     monkeypatch.setattr(Trainer, "train_step", _poison_after(5, times=1))
     rec = Recorder()
@@ -142,6 +146,7 @@ def test_nan_rolls_back_lowers_lr_and_goes_on(tmp_path, image_folder, tiny_confi
     assert all(torch.isfinite(t).all() for k, t in tensors.items() if t.is_floating_point())
 
 
+@pytest.mark.slow
 def test_nan_that_keeps_coming_back_stops_with_a_message(tmp_path, image_folder, tiny_config, monkeypatch):
     monkeypatch.setattr(Trainer, "train_step", _poison_after(1, times=None))
     rec = Recorder()
@@ -152,6 +157,7 @@ def test_nan_that_keeps_coming_back_stops_with_a_message(tmp_path, image_folder,
     assert list_checkpoints(tmp_path / "run" / "checkpoints") == [0]  # the good checkpoint is kept
 
 
+@pytest.mark.slow
 def test_conditional_run(tmp_path, tiny_config):
     from conftest import make_image_folder
 
@@ -163,6 +169,7 @@ def test_conditional_run(tmp_path, tiny_config):
     assert info["dataset"]["classes"] == ["cats", "dogs"]
 
 
+@pytest.mark.slow
 def test_pruning_keeps_newest_and_best(tmp_path, image_folder, tiny_config):
     cfg = tiny_config(kimg=0.32, checkpoint_kimg=0.032, keep_checkpoints=2)
     TrainingRun.new(tmp_path / "run", cfg, image_folder).run()
@@ -179,6 +186,7 @@ def test_new_run_refuses_an_existing_run_folder(tmp_path, image_folder, tiny_con
         TrainingRun.new(tmp_path / "run", tiny_config(), image_folder)
 
 
+@pytest.mark.slow
 def test_unknown_schema_version_gets_a_clear_message(tmp_path, image_folder, tiny_config):
     TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.016), image_folder).run()
     run_json = tmp_path / "run" / "run.json"
@@ -189,6 +197,7 @@ def test_unknown_schema_version_gets_a_clear_message(tmp_path, image_folder, tin
         TrainingRun.resume(tmp_path / "run")
 
 
+@pytest.mark.slow
 def test_resume_skips_a_damaged_latest_checkpoint(tmp_path, image_folder, tiny_config):
     TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.064), image_folder).run()
     folder = tmp_path / "run" / "checkpoints"
@@ -201,6 +210,7 @@ def test_resume_skips_a_damaged_latest_checkpoint(tmp_path, image_folder, tiny_c
     assert rec.of(ev.Started)[0].resumed_from_kimg < latest * 8 / 1000
 
 
+@pytest.mark.slow
 def test_nan_weights_are_never_saved_as_the_last_good_checkpoint(tmp_path, image_folder, tiny_config, monkeypatch):
     # Progress reports (where losses are checked) come too rarely to notice before the checkpoint.
     monkeypatch.setattr(Trainer, "train_step", _poison_after(5, times=1))
@@ -214,6 +224,7 @@ def test_nan_weights_are_never_saved_as_the_last_good_checkpoint(tmp_path, image
         assert all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point()), step
 
 
+@pytest.mark.slow
 def test_started_mentions_classes_only_when_the_run_uses_them(tmp_path, tiny_config):
     rec = Recorder()
     TrainingRun.new(tmp_path / "plain", tiny_config(kimg=0.008), None, rec).run()  # the demo set has 4 classes

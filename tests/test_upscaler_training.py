@@ -77,6 +77,7 @@ def test_resume_matches_an_uninterrupted_run(tmp_path: Path, folder: Path) -> No
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
 
 
+@pytest.mark.slow
 def test_cli_train_upscaler_then_upscale_with_the_export(tmp_path: Path, folder: Path, capsys) -> None:
     run = tmp_path / "run"
     assert main(["train-upscaler", str(folder), "--scale", "2", "--kimg", "0.032", "--batch", "4",
