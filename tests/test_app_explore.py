@@ -522,3 +522,25 @@ def test_ganstudio_explore_names_a_missing_model(tmp_path, capsys):
 
     assert main(["explore", str(tmp_path / "nothing.onnx")]) == 1
     assert "nothing.onnx: no such model file" in capsys.readouterr().err
+
+
+def test_favourites_delete_key_removes_and_ctrl_z_puts_them_back_in_place(qtbot, make_page, exported_model):
+    page = make_page(exported_model)
+    for seed in (0, 1, 2, 3):
+        page.choose_seed(seed)
+        shown_when(qtbot, page, lambda r, seed=seed: r.seed == seed)
+        page.keep()
+    strip = page.favourites
+    assert not strip.undo_button.isVisible()
+    strip.select([1, 3])
+    strip.list.setFocus()
+    qtbot.keyClick(strip.list, Qt.Key.Key_Delete)  # as the strip's tooltip promises
+    assert [f.recipe.seed for f in strip.items] == [0, 2] and strip.list.count() == 2
+    assert strip.undo_button.isVisible()
+    qtbot.keyClick(page, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [f.recipe.seed for f in strip.items] == [0, 1, 2, 3]
+    assert [strip.list.item(i).text() for i in range(4)] == [f"seed {s}" for s in range(4)]
+    assert [f.recipe.seed for f in strip.selected()] == [1, 3]  # what came back is selected
+    assert not strip.undo_button.isVisible()
+    strip.undo_remove()  # nothing left to undo: nothing changes
+    assert len(strip.items) == 4

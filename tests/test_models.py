@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -27,6 +29,28 @@ def test_shapes_at_every_resolution(resolution, num_classes):
     assert img.shape == (4, 3, resolution, resolution)
     assert torch.isfinite(img).all() and 0.05 < img.std() < 10
     assert D(img, c).shape == (4,)
+
+
+def _phase_pattern(img: torch.Tensor) -> float:
+    """Share of the images' variance in a fixed 2x2-periodic pattern (the same in every image):
+    the checkerboard a stride-2 transposed conv stamps, which shows as speckle in samples."""
+    x = img - img.mean((2, 3), keepdim=True)
+    phases = torch.stack([x[..., i::2, j::2] for i in (0, 1) for j in (0, 1)])
+    pattern = phases.mean((1, 3, 4)) - phases.mean((0, 1, 3, 4))
+    return float(pattern.square().mean() / x.square().mean())
+
+
+def test_resize_upsampling_leaves_no_checkerboard():
+    cfgs = {up: dataclasses.replace(tiny(32), g_upsample=up) for up in ("transposed", "resize")}
+    z = torch.randn(64, 16, generator=torch.Generator().manual_seed(0))
+    pattern = {}
+    for up, cfg in cfgs.items():
+        torch.manual_seed(0)
+        with torch.no_grad():
+            pattern[up] = _phase_pattern(Generator(cfg)(z))
+    assert pattern["resize"] * 10 < pattern["transposed"]
+    with pytest.raises(ValueError, match="g_upsample"):
+        ModelConfig(g_upsample="nearest")
 
 
 def test_conditional_model_needs_a_class():

@@ -40,6 +40,7 @@ SHORTCUTS_HELP = """<table>
 <tr><td colspan="2"><b>Explore</b></td></tr>
 <tr><td>Ctrl+Shift+O</td><td>Explore a model (.onnx); or drop one on the window</td></tr><tr><td>Alt+X</td><td>Explore page</td></tr>
 <tr><td>Ctrl+K</td><td>Keep the enlarged image</td></tr><tr><td>Ctrl+S</td><td>Save it as PNG</td></tr>
+<tr><td>Delete / Ctrl+Z</td><td>Remove the selected favourites / put them back</td></tr>
 <tr><td>Ctrl+Shift+I</td><td>Reopen a saved PNG</td></tr><tr><td>Ctrl+R</td><td>Reset the direction sliders</td></tr>
 <tr><td>Ctrl+M</td><td>More seeds</td></tr><tr><td>N</td><td>New ring of variations</td></tr>
 <tr><td>Ctrl+Shift+E</td><td>Export the interpolation as GIF/MP4</td></tr><tr><td>Ctrl+Shift+M</td><td>Make a dataset</td></tr>

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from ganstudio.core.errors import ConfigError
 
 RESOLUTIONS = (32, 64, 128, 256)
+UPSAMPLES = ("transposed", "resize")
 LOSSES = ("nonsaturating", "hinge")
 
 
@@ -35,6 +36,9 @@ class ModelConfig:
     d_channel_base: int = 1024
     max_channels: int = 256
     min_channels: int = 16
+    # How G doubles its resolution: "transposed" (a 4x4 stride-2 transposed conv, the cheapest) or
+    # "resize" (bilinear upsample, then a 3x3 conv: every output pixel sees the same taps).
+    g_upsample: str = "transposed"
     g_convs: int = 0  # extra modulated 3x3 convs per resolution after the upsampling one (0 or more)
     d_convs: int = 0  # 3x3 convs per resolution before each downsampling one (pixel D)
     num_classes: int = 0
@@ -49,6 +53,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.resolution not in RESOLUTIONS:
             raise ValueError(f"resolution must be one of {RESOLUTIONS}, not {self.resolution}")
+        if self.g_upsample not in UPSAMPLES:
+            raise ValueError(f"g_upsample must be one of {', '.join(UPSAMPLES)}, not {self.g_upsample!r}")
 
     @classmethod
     def sized(cls, size: str, **fields: Any) -> "ModelConfig":

@@ -43,6 +43,7 @@ class FavouritesStrip(QWidget):
         super().__init__(parent)
         self.items: list[Favourite] = []
         self.unsaved = False  # kept since the last Save all (a page without settings would lose them on close)
+        self._removed: list[tuple[int, Favourite, QListWidgetItem]] = []  # the last removal, rows ascending, for Undo
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setFlow(QListView.Flow.LeftToRight)
@@ -73,10 +74,14 @@ class FavouritesStrip(QWidget):
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected favourites from the strip (Delete).")
         self.remove_button.clicked.connect(self.remove_selected)
+        self.undo_button = QPushButton("Undo remove")
+        self.undo_button.setToolTip("Put back the favourites just removed, where they were (Ctrl+Z).")
+        self.undo_button.clicked.connect(self.undo_remove)
         head = QHBoxLayout()
         head.addWidget(title)
         head.addStretch(1)
-        for b in (self.open_button, self.save_button, self.save_all_button, self.upscale_button, self.remove_button):
+        for b in (self.open_button, self.save_button, self.save_all_button, self.upscale_button, self.remove_button,
+                  self.undo_button):
             head.addWidget(b)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -116,14 +121,30 @@ class FavouritesStrip(QWidget):
 
     def clear(self) -> None:
         self.unsaved = False
+        self._removed = []
         self.items.clear()
         self.list.clear()
         self._update()
 
     def remove_selected(self) -> None:
-        for row in sorted((self.list.row(i) for i in self.list.selectedItems()), reverse=True):
-            self.list.takeItem(row)
-            del self.items[row]
+        rows = sorted(self.list.row(i) for i in self.list.selectedItems())
+        if not rows:
+            return
+        # Taken from the back so the rows stay valid; kept front first, so Undo can put them back in order.
+        self._removed = [(row, self.items.pop(row), self.list.takeItem(row)) for row in reversed(rows)][::-1]
+        self._update()
+        self.changed.emit()
+
+    def undo_remove(self) -> None:
+        """Put back what the last Remove took, at the rows it had."""
+        if not self._removed:
+            return
+        self.list.clearSelection()
+        for row, favourite, item in self._removed:
+            self.items.insert(row, favourite)
+            self.list.insertItem(row, item)
+            item.setSelected(True)
+        self._removed = []
         self._update()
         self.changed.emit()
 
@@ -148,6 +169,7 @@ class FavouritesStrip(QWidget):
         self.save_all_button.setEnabled(has)
         self.upscale_button.setEnabled(has)
         self.remove_button.setEnabled(bool(self.list.selectedItems()))
+        self.undo_button.setVisible(bool(self._removed))
 
 
 def save_favourites(favourites: list[Favourite], folder: Path, info: GeneratorInfo, progress, cancelled) -> list[Path]:  # noqa: ANN001

@@ -242,6 +242,7 @@ class ExplorePage(QWidget):
             ("Ctrl+Shift+I", self.choose_png, "Reopen a saved PNG"),
             ("Ctrl+Shift+E", self.export_animation, "Export the interpolation"),
             ("Ctrl+Shift+M", self.make_dataset, "Make a dataset"),
+            ("Ctrl+Z", self.favourites.undo_remove, "Put back the favourites just removed"),
             ("N", self.variations.new_ring, "New ring of variations"),
             ("Escape", self.jobs.cancel, "Cancel the running job"),
         ):

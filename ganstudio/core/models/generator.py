@@ -47,6 +47,7 @@ class SynthesisNetwork(nn.Module):
         super().__init__()
         self.resolution = cfg.resolution
         self.tanh = cfg.g_tanh
+        self.resize = cfg.g_upsample == "resize"
         c4 = cfg.channels(4)
         self.const = nn.Parameter(torch.randn(c4, 4, 4))
         self.convs = nn.ModuleList()
@@ -57,7 +58,7 @@ class SynthesisNetwork(nn.Module):
         for i in range(int(math.log2(cfg.resolution)) - 1):
             res = 4 * 2**i
             out_ch = cfg.channels(res)
-            self.convs.append(ModulatedConv2d(in_ch, out_ch, 3, cfg.w_dim, up=res > 4))
+            self.convs.append(ModulatedConv2d(in_ch, out_ch, 3, cfg.w_dim, up=res > 4 and not self.resize))
             extra = cfg.g_convs if res > 4 else 0
             self.extra.append(nn.ModuleList(ModulatedConv2d(out_ch, out_ch, 3, cfg.w_dim) for _ in range(extra)))
             self.to_rgbs.append(ModulatedConv2d(out_ch, 3, 1, cfg.w_dim, demodulate=False, activate=False))
@@ -67,7 +68,8 @@ class SynthesisNetwork(nn.Module):
         x = self.const.unsqueeze(0).expand(w.shape[0], -1, -1, -1)
         img = None
         for i, (conv, extra, to_rgb) in enumerate(zip(self.convs, self.extra, self.to_rgbs)):
-            x = conv(x, w)
+            # The style scales each channel, so upsampling before the modulated conv is exact.
+            x = conv(upsample2x(x) if self.resize and i > 0 else x, w)
             if i == 0:
                 x = self.conv4(x, w)
             for layer in extra:
