@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 
 import numpy as np
@@ -135,3 +137,9 @@ def test_a_run_without_checkpoints_says_so(tmp_path):
         f.unlink()
     with pytest.raises(CheckpointError, match="has no checkpoint yet"):
         export_generator(run)
+
+
+@pytest.mark.slow
+def test_resize_upsampling_generator_exports_and_matches_torch(tmp_path):
+    run = make_run_folder(tmp_path / "run", dataclasses.replace(tiny_model_config(), g_upsample="resize"))
+    assert export_generator(run).max_abs_diff <= 1e-4

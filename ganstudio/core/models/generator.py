@@ -1,6 +1,7 @@
 """Generator: a mapping network z -> w and a style-modulated synthesis network w -> image.
 
-Each resolution step is one modulated 4x4 transposed conv (upsample and convolve in one op), with
+Each resolution step is one modulated 4x4 transposed conv (upsample and convolve in one op; or,
+with g_upsample "resize", a bilinear x2 and a 3x3 conv, which leaves no checkerboard), with
 one extra 3x3 conv at 4 px where it is cheap, plus `g_convs` further 3x3 convs per resolution (the
 GPU sizes use one); toRGB outputs of every resolution are upsampled and summed (StyleGAN2's skip
 generator). The CPU size ("small") has none: each doubles the cost of the fine layers.
