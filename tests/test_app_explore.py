@@ -544,3 +544,18 @@ def test_favourites_delete_key_removes_and_ctrl_z_puts_them_back_in_place(qtbot,
     assert not strip.undo_button.isVisible()
     strip.undo_remove()  # nothing left to undo: nothing changes
     assert len(strip.items) == 4
+
+
+def test_direction_sliders_are_named_after_their_effect_where_the_model_says(qtbot):
+    from ganstudio.app.explore.controls import Controls
+    from ganstudio.infer.metadata import Directions, GeneratorInfo
+
+    controls = Controls()
+    qtbot.addWidget(controls)
+    vectors, std = np.eye(3, 8, dtype=np.float32), np.ones(3, np.float32)
+    controls.set_model(GeneratorInfo(8, 8, 32, (), Directions(vectors, std, ("brighter", "", "subject to the left"))))
+    names = [row[0] for row in controls._rows[:3]]
+    assert [n.text() for n in names] == ["1 brighter", "2", "3 subject to the left"]
+    assert "To the right: brighter" in names[0].toolTip() and "To the right" not in names[1].toolTip()
+    controls.set_model(GeneratorInfo(8, 8, 32, (), Directions(vectors, std)))  # exported before effects
+    assert [n.text() for n in names] == ["1", "2", "3"]

@@ -14,9 +14,11 @@ import torch
 from conftest import make_run_folder, tiny_model_config
 from ganstudio.core.errors import CheckpointError, ExportError
 from ganstudio.core.export import export_generator, select_checkpoint
+from ganstudio.core.export.directions import describe_directions
 from ganstudio.core.export.generator import ExportGraph, load_ema_generator
 from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.infer import GeneratorModel
+from ganstudio.infer.metadata import Directions
 
 
 @pytest.mark.parametrize(
@@ -62,6 +64,34 @@ def test_metadata_follows_the_design(exported_model):
     assert vectors.shape == (16, 16)
     np.testing.assert_allclose(vectors @ vectors.T, np.eye(16), atol=1e-4)  # orthonormal
     assert np.all(np.diff(std) <= 1e-6) and std[0] > 0  # strongest first
+    assert len(directions["effects"]) == 16 and all(isinstance(e, str) for e in directions["effects"])
+
+
+def test_each_direction_is_named_after_what_it_changes_most():
+    """A made-up generator whose style 0 is the brightness, 1 the subject's place across and 2
+    nothing: the three directions are called what the + side of each slider does."""
+    coords = torch.linspace(-1, 1, 24)
+
+    def render(w: torch.Tensor) -> torch.Tensor:
+        blob = torch.exp(-((coords[None, None, :] - 0.3 * w[:, 1, None, None]) ** 2 + coords[None, :, None] ** 2) / 0.1)
+        grey = -0.2 + 0.2 * w[:, 0, None, None] + 0.6 * blob
+        return grey[:, None].expand(-1, 3, -1, -1)
+
+    w = torch.randn(48, 3, generator=torch.Generator().manual_seed(0)) * 0.5
+    flip = Directions(np.array([[-1, 0, 0], [0, 1, 0], [0, 0, 1]], np.float32), np.full(3, 0.5, np.float32))
+    assert describe_directions(render, w, flip) == ("darker", "subject to the right", "")
+
+
+def test_models_exported_before_effects_were_named_still_load(exported_model, tmp_path):
+    model = onnx.load(str(exported_model))
+    props = {p.key: p.value for p in model.metadata_props}
+    directions = json.loads(props["directions"])
+    del directions["effects"]
+    props["directions"] = json.dumps(directions)
+    onnx.helper.set_model_props(model, props)
+    onnx.save(model, str(tmp_path / "old.onnx"))
+    info = GeneratorModel(tmp_path / "old.onnx", device="cpu").info
+    assert info.directions.effects == () and info.directions.effect(0) == "" and len(info.directions) == 16
 
 
 @pytest.mark.slow

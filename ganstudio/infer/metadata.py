@@ -26,10 +26,16 @@ GENERATOR_OUTPUTS = ("image", "w")
 @dataclass(frozen=True)
 class Directions:
     """Principal directions of w (GANSpace): unit vectors [K, w_dim], best first, and the standard
-    deviation of w along each, so that a slider of +-2 spans the usual range."""
+    deviation of w along each, so that a slider of +-2 spans the usual range; `effects` says in
+    words what + does to the pictures ("brighter"; "" where no word fits, () for models exported
+    before it was measured)."""
 
     vectors: np.ndarray
     std: np.ndarray
+    effects: tuple[str, ...] = ()
+
+    def effect(self, k: int) -> str:
+        return self.effects[k] if k < len(self.effects) else ""
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -44,7 +50,8 @@ class Directions:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"vectors": np.round(self.vectors, 6).tolist(), "std": np.round(self.std, 6).tolist()}, separators=(",", ":")
+            {"vectors": np.round(self.vectors, 6).tolist(), "std": np.round(self.std, 6).tolist(), "effects": list(self.effects)},
+            separators=(",", ":"),
         )
 
 
@@ -107,7 +114,9 @@ def parse_generator_metadata(path: Path, props: dict[str, str], inputs: dict[str
         classes = tuple(str(c) for c in json.loads(props["classes"]))
         raw = json.loads(props["directions"])
         directions = Directions(
-            np.asarray(raw["vectors"], np.float32).reshape(-1, w_dim), np.asarray(raw["std"], np.float32).reshape(-1)
+            np.asarray(raw["vectors"], np.float32).reshape(-1, w_dim),
+            np.asarray(raw["std"], np.float32).reshape(-1),
+            tuple(str(e) for e in raw.get("effects", ())),
         )
     except (ValueError, KeyError, TypeError) as e:
         raise ModelError(f"{path} has malformed metadata ({e}); re-export it with `ganstudio export`") from None

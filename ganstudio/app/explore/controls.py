@@ -27,6 +27,13 @@ def _slider(lo: int, hi: int, value: int, tip: str) -> QSlider:
     return s
 
 
+def _direction_tip(k: int, effect: str) -> str:
+    tip = f"Principal direction {k + 1} of the style space (GANSpace); 1 changes the most."
+    if effect:
+        tip += f"\nTo the right: {effect}, mostly (measured on the model's own pictures when it was exported)."
+    return tip
+
+
 class Controls(QWidget):
     psi_changed = Signal(float)
     class_changed = Signal(int)
@@ -91,7 +98,6 @@ class Controls(QWidget):
     def _direction_row(self, k: int) -> tuple[QLabel, QSlider, QLabel]:
         """Row k of the direction sliders, hidden until a model has that many directions."""
         name = QLabel(f"{k + 1}")
-        name.setToolTip(f"Principal direction {k + 1} of the style space (GANSpace); 1 changes the most.")
         slider = _slider(int(-AMOUNT_RANGE * AMOUNT_STEPS), int(AMOUNT_RANGE * AMOUNT_STEPS), 0,
                          f"Move the image along direction {k + 1}, in standard deviations of the model's styles\n"
                          "(±3). Several directions add up. Double-click the number on the right to reset it.")
@@ -126,6 +132,10 @@ class Controls(QWidget):
             slider.setValue(0)
             slider.blockSignals(False)
             value.setText("0.00")
+            effect = info.directions.effect(k)
+            # The number stays: captions and saved recipes name directions by it.
+            name.setText(f"{k + 1} {effect}" if effect else f"{k + 1}")
+            name.setToolTip(_direction_tip(k, effect))
             for widget in (name, slider, value):
                 widget.setVisible(k < count)
         self._sliders = [slider for _name, slider, _value in self._rows[:count]]

@@ -139,7 +139,7 @@ def export_generator(
     if path.suffix.lower() != ".onnx":
         raise ExportError(f"{path}: the exported model's file name must end in .onnx")
 
-    stage("finding principal directions of w")
+    stage("finding principal directions of w and what each changes")
     directions = principal_directions(G)
     stage("converting to ONNX")
     model = _to_onnx(G, fp16)
