@@ -1,5 +1,5 @@
 """Principal directions of w (GANSpace, Härkönen et al. 2020): PCA of the mapping network's output,
-and a plain-words name for what each one does to the pictures ("brighter", "further left")."""
+and a plain-words name for what each one does to the pictures ("brighter", "subject to the left")."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def principal_directions(G: Generator, samples: int = SAMPLES, count: int = COUN
     std = s[:count] / (samples - 1) ** 0.5
     directions = Directions(vectors.float().numpy(), std.float().numpy())
     seeds = EFFECT_SEEDS if G.cfg.resolution <= 64 else EFFECT_SEEDS // 3  # GPU-sized models export on a CPU too
-    effects = describe_directions(lambda w: G.synthesis(w), w[:seeds].float(), directions)
+    effects = describe_directions(G.synthesis, w[:seeds].float(), directions)
     return Directions(directions.vectors, directions.std, effects)
 
 
