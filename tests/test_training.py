@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -269,8 +272,8 @@ def test_building_a_trainer_leaves_the_process_rng_alone_and_is_seeded(image_fol
 
 
 @pytest.mark.parametrize(("cores", "torch_default", "omp", "expected"),
-                         [(2, 2, None, 1), (1, 1, None, 1), (8, 8, None, 7), (16, 8, None, 8), (2, 2, "2", 2)])
-def test_training_leaves_a_core_to_the_window_unless_told_otherwise(monkeypatch, cores, torch_default, omp, expected):
+                         [(2, 2, None, 2), (1, 1, None, 1), (8, 8, None, 8), (16, 8, None, 8), (4, 4, "1", 4)])
+def test_training_uses_every_core_unless_told_otherwise(monkeypatch, cores, torch_default, omp, expected):
     from ganstudio.core import device
 
     monkeypatch.setattr(device.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
@@ -280,3 +283,14 @@ def test_training_leaves_a_core_to_the_window_unless_told_otherwise(monkeypatch,
     else:
         monkeypatch.setenv("OMP_NUM_THREADS", omp)
     assert device.training_threads() == expected
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "20000"), ("0", "0")])
+def test_openmp_threads_spin_briefly_between_ops_unless_the_user_says_otherwise(given, expected):
+    # Read once, when torch loads OpenMP: so checked in a fresh interpreter, as a user starts one.
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    if given is not None:
+        env["GOMP_SPINCOUNT"] = given
+    code = "import os, ganstudio.core; print(os.environ['GOMP_SPINCOUNT'], os.environ.get('OMP_WAIT_POLICY'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert out == [expected, env.get("OMP_WAIT_POLICY", "None")]  # no longer PASSIVE unless the user asks

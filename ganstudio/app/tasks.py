@@ -9,13 +9,10 @@ from typing import Any, Callable
 from PySide6.QtCore import QThread, Qt, Signal
 
 from ganstudio.app.errors import describe
+from ganstudio.errors import Cancelled
 
 Report = Callable[[Any], None]
 _alive: set["BackgroundTask"] = set()  # referenced until done, so no running QThread is collected
-
-
-class Cancelled(Exception):
-    """Raised by `report` once the task was cancelled: the work stops at its next report."""
 
 
 class BackgroundTask(QThread):

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ganstudio.errors import GanStudioError
+from ganstudio.errors import Cancelled, GanStudioError
 from ganstudio.infer.errors import ModelError
 from ganstudio.infer.metadata import declared_scale
 from ganstudio.infer.session import Device, open_session
@@ -33,10 +33,6 @@ MIN_TILE = 32
 MAX_TILE = 1024
 DEFAULT_OVERLAP = 32  # input pixels shared by neighbouring tiles; a compact net sees ~10 px around
 _ALLOCATION_FAILURE = re.compile(r"alloc|out of memory|bad_alloc|cannot allocate", re.IGNORECASE)
-
-
-class Cancelled(GanStudioError):
-    """The user cancelled an upscale; what was written before stays."""
 
 
 @dataclass(frozen=True)

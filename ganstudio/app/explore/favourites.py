@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.app.explore.image_view import to_pixmap
+from ganstudio.errors import Cancelled
 from ganstudio.infer.metadata import GeneratorInfo
 from ganstudio.infer.recipe import Recipe
 
@@ -174,7 +175,6 @@ class FavouritesStrip(QWidget):
 
 def save_favourites(favourites: list[Favourite], folder: Path, info: GeneratorInfo, progress, cancelled) -> list[Path]:  # noqa: ANN001
     """Write each favourite as a PNG into `folder` (a job: progress(done, total), cancelled())."""
-    from ganstudio.app.explore.jobs import Cancelled
     from ganstudio.infer import save_png
 
     paths = []

@@ -10,12 +10,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from ganstudio.app.tasks import BackgroundTask
+from ganstudio.errors import Cancelled
 
 Work = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]  # (progress(done, total), cancelled) -> result
-
-
-class Cancelled(Exception):
-    """Raised inside a job's work when the user pressed Cancel: the job ends quietly."""
 
 
 class JobBar(QWidget):

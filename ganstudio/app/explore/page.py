@@ -27,12 +27,12 @@ from ganstudio.app.explore.dataset_dialog import DatasetDialog
 from ganstudio.app.explore.favourites import FavouritesStrip, save_favourites
 from ganstudio.app.explore.image_view import ImageView
 from ganstudio.app.explore.interpolation import PREVIEW, InterpolationPanel, PathSpec, animation_scale, between, walk
-from ganstudio.app.explore.jobs import Cancelled, JobBar
+from ganstudio.app.explore.jobs import JobBar
 from ganstudio.app.explore.render import FOCUS, Rendered, RenderWorker
 from ganstudio.app.explore.seed_grid import SeedGrid
 from ganstudio.app.explore.variations import COUNT as VARIATIONS
 from ganstudio.app.explore.variations import VariationsPanel
-from ganstudio.errors import GanStudioError
+from ganstudio.errors import Cancelled, GanStudioError
 from ganstudio.infer.animation import mp4_available
 from ganstudio.infer.recipe import Recipe, variation_offsets
 
