@@ -16,6 +16,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests never touch the user's decode cache.
     monkeypatch.setenv("GANSTUDIO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "decode-cache"))
+    # ...nor its list of known runs (each test starts with none).
+    monkeypatch.setenv("GANSTUDIO_STATE_DIR", str(tmp_path_factory.mktemp("state")))
 
 
 def make_image_folder(folder: Path, count: int = 24, size: int = 48, classes: tuple[str, ...] = ()) -> Path:

@@ -187,7 +187,7 @@ def test_directions_at_zero_give_the_plain_image_and_add_up(qtbot, make_page, ex
     third.setValue(0)
     assert np.array_equal(shown_when(qtbot, page, lambda r: not any(r.amounts)), plain)
     first.setValue(100)
-    shown_when(qtbot, page, lambda r: r.amounts[0] == 1.0)
+    shown_when(qtbot, page, lambda r: r.amounts[:1] == (1.0,))
     page.controls.reset_amounts()
     assert np.array_equal(shown_when(qtbot, page, lambda r: not any(r.amounts)), plain)
 
@@ -544,6 +544,34 @@ def test_favourites_delete_key_removes_and_ctrl_z_puts_them_back_in_place(qtbot,
     assert not strip.undo_button.isVisible()
     strip.undo_remove()  # nothing left to undo: nothing changes
     assert len(strip.items) == 4
+
+
+def test_ctrl_z_takes_back_slider_moves_and_seed_choices_and_ctrl_shift_z_redoes(qtbot, make_page, exported_model):
+    page = make_page(exported_model)
+    assert not page.undo_button.isEnabled() and not page.redo_button.isEnabled()
+    click_seed(qtbot, page, 5)
+    plain = shown_when(qtbot, page, lambda r: r.seed == 5 and not any(r.amounts)).copy()
+    slider = page.controls.sliders[0]
+    slider.setFocus()
+    for _ in range(4):  # held PageUp: one gesture, one step
+        qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+    moved = shown_when(qtbot, page, lambda r: r.amounts[:1] == (1.0,)).copy()
+    assert page.undo_button.isEnabled()
+
+    qtbot.keyClick(page, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(shown_when(qtbot, page, lambda r: r.seed == 5 and not any(r.amounts)), plain)
+    assert slider.value() == 0 and page.controls._values[0].text() == "+0.00"  # the slider went back too
+    qtbot.keyClick(page, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert np.array_equal(shown_when(qtbot, page, lambda r: r.amounts[:1] == (1.0,)), moved)
+    assert slider.value() == 100
+
+    qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)  # before the click on seed 5
+    shown_when(qtbot, page, lambda r: r.seed == 0)
+    assert page.grid.list.currentItem().data(Qt.ItemDataRole.UserRole) == 0 and not page.undo_button.isEnabled()
+    assert page.redo_button.isEnabled()
+    page.controls.psi_slider.setValue(70)  # something new: nothing left to redo
+    assert not page.redo_button.isEnabled()
 
 
 def test_direction_sliders_are_named_after_their_effect_where_the_model_says(qtbot):

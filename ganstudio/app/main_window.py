@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QStackedWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QProgressBar, QStackedWidget
 
 from ganstudio import __version__
 from ganstudio.app import dialogs
@@ -21,6 +21,7 @@ from ganstudio.app.heavy import load_core
 from ganstudio.app.presets import TrainingChoices
 from ganstudio.app.resources import app_icon
 from ganstudio.app.runs import is_run_folder, is_upscaler_run, unique_run_dir
+from ganstudio.core.training.known_runs import known_runs
 from ganstudio.app.settings import Settings
 from ganstudio.app.start_page import StartPage
 from ganstudio.app.tasks import BackgroundTask
@@ -40,7 +41,8 @@ SHORTCUTS_HELP = """<table>
 <tr><td colspan="2"><b>Explore</b></td></tr>
 <tr><td>Ctrl+Shift+O</td><td>Explore a model (.onnx); or drop one on the window</td></tr><tr><td>Alt+X</td><td>Explore page</td></tr>
 <tr><td>Ctrl+K</td><td>Keep the enlarged image</td></tr><tr><td>Ctrl+S</td><td>Save it as PNG</td></tr>
-<tr><td>Delete / Ctrl+Z</td><td>Remove the selected favourites / put them back</td></tr>
+<tr><td>Ctrl+Z / Ctrl+Shift+Z</td><td>Undo / redo a slider, seed or variation change, or favourites removed</td></tr>
+<tr><td>Delete</td><td>Remove the selected favourites</td></tr>
 <tr><td>Ctrl+Shift+I</td><td>Reopen a saved PNG</td></tr><tr><td>Ctrl+R</td><td>Reset the direction sliders</td></tr>
 <tr><td>Ctrl+M</td><td>More seeds</td></tr><tr><td>N</td><td>New ring of variations</td></tr>
 <tr><td>Ctrl+Shift+E</td><td>Export the interpolation as GIF/MP4</td></tr><tr><td>Ctrl+Shift+M</td><td>Make a dataset</td></tr>
@@ -84,6 +86,14 @@ class MainWindow(QMainWindow):
         self._connect_pages()
         self._build_actions()
         self.statusBar().showMessage("Ready")
+        # An export takes seconds (torch loads, ONNX converts, onnxruntime checks): a busy bar says it is working.
+        self.export_progress = QProgressBar()
+        self.export_progress.setRange(0, 0)
+        self.export_progress.setMaximumWidth(160)
+        self.export_progress.setTextVisible(False)
+        self.export_progress.setToolTip("Exporting to ONNX")
+        self.statusBar().addPermanentWidget(self.export_progress)
+        self.export_progress.hide()
         self.start_page.last_folder = self.settings.last_folder
         self.refresh_runs()
         interrupted = self.settings.interrupted_run
@@ -257,7 +267,8 @@ class MainWindow(QMainWindow):
             self.explore_page.open_dropped(path)
 
     def refresh_runs(self) -> None:
-        roots = [self.settings.runs_dir, *self.settings.recent_runs]
+        # Runs made by the CLI (./runs, any --out) are in the core's list of known runs.
+        roots = [self.settings.runs_dir, *self.settings.recent_runs, *known_runs()]
         self.start_page.refresh_runs(roots, self.settings.runs_dir)
 
     def start_training(self) -> None:
@@ -386,14 +397,21 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Exporting to ONNX…")
         task = start_export(run_dir)
         task.progressed.connect(lambda stage: self.statusBar().showMessage(f"Exporting to ONNX: {stage}…"))
-        task.succeeded.connect(self._export_done)
-        task.failed.connect(self.show_error)
+        # The bar goes before the result's dialog opens, not after it is answered.
+        task.succeeded.connect(lambda result: (self._show_exporting(False), self._export_done(result)))
+        task.failed.connect(lambda error: (self._show_exporting(False), self.show_error(error)))
         task.finished.connect(self._export_ended)
         self._export_task = task.start()
+        self._show_exporting(True)
+
+    def _show_exporting(self, exporting: bool) -> None:
+        self.export_progress.setVisible(exporting)
+        self.train_page.set_exporting(exporting)  # its state change updates the menu's Export too
 
     def _export_ended(self) -> None:
         self._export_task = None
         self._explore_after_export = False
+        self._show_exporting(False)
         if self._closing:
             QTimer.singleShot(0, self.close)
 

@@ -70,6 +70,7 @@ class TrainPage(QWidget):
         self.target_kimg: float | None = None
         self.has_checkpoint = False
         self.completed = False  # the run reached its length: what comes next is exploring, or training longer
+        self.exporting = False  # the main window is exporting this page's run: Export waits for it
         self.resumes_to_its_length = False  # an opened run stopped short of its length in kimg
         self._save_task: BackgroundTask | None = None
         self._build()
@@ -439,6 +440,10 @@ class TrainPage(QWidget):
             "variations, interpolations.")
         self.explore_button.setEnabled(exported or (export_first and self.state != "stopping"))
 
+    def set_exporting(self, exporting: bool) -> None:
+        self.exporting = exporting
+        self._set_state(self.state)
+
     def _set_state(self, state: str) -> None:
         assert state in STATES, state
         self.state = state
@@ -456,7 +461,8 @@ class TrainPage(QWidget):
         self.pause_button.setEnabled(state in ("starting", "running", "paused") and can_pause)
         self.stop_button.setEnabled(state in ("starting", "running", "paused"))
         self.snapshot_button.setEnabled(state == "running")
-        self.export_button.setEnabled(self.has_checkpoint and state != "stopping")
+        self.export_button.setEnabled(self.has_checkpoint and state != "stopping" and not self.exporting)
+        self.export_button.setText("Exporting…" if self.exporting else "Export to ONNX…")
         self.refresh_explore()
         self.save_timeline_button.setEnabled(len(self.timeline.steps) > 1 and state != "stopping")
         if training:

@@ -39,12 +39,15 @@ class FavouritesStrip(QWidget):
     open_png_requested = Signal()
     upscale_requested = Signal()
     changed = Signal()  # a favourite kept or removed (not clear(): that is the page changing models)
+    removed = Signal()  # a Remove that undo_remove() can put back (the page's Undo follows these)
+    undo_pressed = Signal()  # the strip's own Undo remove button
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.items: list[Favourite] = []
         self.unsaved = False  # kept since the last Save all (a page without settings would lose them on close)
-        self._removed: list[tuple[int, Favourite, QListWidgetItem]] = []  # the last removal, rows ascending, for Undo
+        # Each Remove's favourites (rows ascending), newest last: Undo puts them back one Remove at a time.
+        self._removals: list[list[tuple[int, Favourite, QListWidgetItem]]] = []
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setFlow(QListView.Flow.LeftToRight)
@@ -77,7 +80,7 @@ class FavouritesStrip(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.undo_button = QPushButton("Undo remove")
         self.undo_button.setToolTip("Put back the favourites just removed, where they were (Ctrl+Z).")
-        self.undo_button.clicked.connect(self.undo_remove)
+        self.undo_button.clicked.connect(self.undo_pressed)
         head = QHBoxLayout()
         head.addWidget(title)
         head.addStretch(1)
@@ -122,7 +125,7 @@ class FavouritesStrip(QWidget):
 
     def clear(self) -> None:
         self.unsaved = False
-        self._removed = []
+        self._removals = []
         self.items.clear()
         self.list.clear()
         self._update()
@@ -132,20 +135,20 @@ class FavouritesStrip(QWidget):
         if not rows:
             return
         # Taken from the back so the rows stay valid; kept front first, so Undo can put them back in order.
-        self._removed = [(row, self.items.pop(row), self.list.takeItem(row)) for row in reversed(rows)][::-1]
+        self._removals.append([(row, self.items.pop(row), self.list.takeItem(row)) for row in reversed(rows)][::-1])
         self._update()
         self.changed.emit()
+        self.removed.emit()
 
     def undo_remove(self) -> None:
         """Put back what the last Remove took, at the rows it had."""
-        if not self._removed:
+        if not self._removals:
             return
         self.list.clearSelection()
-        for row, favourite, item in self._removed:
+        for row, favourite, item in self._removals.pop():
             self.items.insert(row, favourite)
             self.list.insertItem(row, item)
             item.setSelected(True)
-        self._removed = []
         self._update()
         self.changed.emit()
 
@@ -170,7 +173,7 @@ class FavouritesStrip(QWidget):
         self.save_all_button.setEnabled(has)
         self.upscale_button.setEnabled(has)
         self.remove_button.setEnabled(bool(self.list.selectedItems()))
-        self.undo_button.setVisible(bool(self._removed))
+        self.undo_button.setVisible(bool(self._removals))
 
 
 def save_favourites(favourites: list[Favourite], folder: Path, info: GeneratorInfo, progress, cancelled) -> list[Path]:  # noqa: ANN001

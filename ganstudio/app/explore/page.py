@@ -25,6 +25,7 @@ from ganstudio.app.errors import AppError
 from ganstudio.app.explore.controls import Controls
 from ganstudio.app.explore.dataset_dialog import DatasetDialog
 from ganstudio.app.explore.favourites import FavouritesStrip, save_favourites
+from ganstudio.app.explore.history import FAVOURITES, History
 from ganstudio.app.explore.image_view import ImageView
 from ganstudio.app.explore.interpolation import PREVIEW, InterpolationPanel, PathSpec, animation_scale, between, walk
 from ganstudio.app.explore.jobs import JobBar
@@ -142,7 +143,18 @@ class ExplorePage(QWidget):
         self.plain_button = QPushButton("Plain seed")
         self.plain_button.setToolTip("Drop the direction and variation offsets: back to the seed as in the grid.")
         self.plain_button.clicked.connect(lambda: self.recipe and self.choose_seed(self.recipe.seed))
+        self.history = History()
+        self.undo_button = QToolButton()
+        self.undo_button.setText("↶ Undo")
+        self.undo_button.setToolTip("Undo the last change: a slider, a seed, a variation, or favourites removed (Ctrl+Z).")
+        self.undo_button.clicked.connect(self.undo)
+        self.redo_button = QToolButton()
+        self.redo_button.setText("↷ Redo")
+        self.redo_button.setToolTip("Redo what Undo took back (Ctrl+Shift+Z).")
+        self.redo_button.clicked.connect(self.redo)
         actions = QHBoxLayout()
+        actions.addWidget(self.undo_button)
+        actions.addWidget(self.redo_button)
         actions.addStretch(1)
         for b in (self.plain_button, self.upscale_button, self.save_button, self.keep_button):
             actions.addWidget(b)
@@ -192,6 +204,8 @@ class ExplorePage(QWidget):
         self.favourites.open_png_requested.connect(self.choose_png)
         self.favourites.upscale_requested.connect(self.upscale_favourites)
         self.favourites.changed.connect(self._remember_favourites)
+        self.favourites.removed.connect(lambda: (self.history.record(FAVOURITES, None), self._update_undo()))
+        self.favourites.undo_pressed.connect(self._undo_favourites_removal)
         self.jobs = JobBar()
         self.jobs.error.connect(self.error)
         self.jobs.cancelled.connect(lambda: self.status_message.emit("Cancelled."))
@@ -242,7 +256,8 @@ class ExplorePage(QWidget):
             ("Ctrl+Shift+I", self.choose_png, "Reopen a saved PNG"),
             ("Ctrl+Shift+E", self.export_animation, "Export the interpolation"),
             ("Ctrl+Shift+M", self.make_dataset, "Make a dataset"),
-            ("Ctrl+Z", self.favourites.undo_remove, "Put back the favourites just removed"),
+            ("Ctrl+Z", self.undo, "Undo the last change"),
+            ("Ctrl+Shift+Z", self.redo, "Redo"),
             ("N", self.variations.new_ring, "New ring of variations"),
             ("Escape", self.jobs.cancel, "Cancel the running job"),
         ):
@@ -311,6 +326,8 @@ class ExplorePage(QWidget):
         self.controls.set_model(info, psi)
         self.favourites.clear()
         self._restore_favourites(model)
+        self.history.clear()  # the steps were the previous model's
+        self._update_undo()
         self.variations.clear()
         self.interpolation.set_spec(None)
         self._path_source = None
@@ -453,9 +470,38 @@ class ExplorePage(QWidget):
 
     # ---- what the user changes --------------------------------------------------------------
 
-    def _set_recipe(self, recipe: Recipe) -> None:
+    def _set_recipe(self, recipe: Recipe, change: str | None = None) -> None:
+        """Show `recipe`; `change` names what the user changed, for Undo (None: Undo itself, a new model)."""
+        if change is not None and recipe != self.recipe:
+            self.history.record(change, self.recipe)
         self.recipe = recipe
+        self._update_undo()
         self._render_focus()
+
+    def undo(self) -> None:
+        entry = self.history.undo(self.recipe)
+        if entry is None:
+            return
+        if entry.kind == FAVOURITES:
+            self.favourites.undo_remove()
+        elif entry.recipe is not None:
+            self.show_recipe(entry.recipe, change=None)
+        self._update_undo()
+
+    def redo(self) -> None:
+        recipe = self.history.redo(self.recipe)
+        if recipe is not None:
+            self.show_recipe(recipe, change=None)
+        self._update_undo()
+
+    def _undo_favourites_removal(self) -> None:
+        self.favourites.undo_remove()
+        self.history.drop_last(FAVOURITES)
+        self._update_undo()
+
+    def _update_undo(self) -> None:
+        self.undo_button.setEnabled(self.history.can_undo())
+        self.redo_button.setEnabled(self.history.can_redo())
 
     def choose_seed(self, seed: int) -> None:
         """Enlarge `seed` as the grid shows it: sliders back to 0, no offsets."""
@@ -463,9 +509,9 @@ class ExplorePage(QWidget):
             return
         self.controls.set_amounts(())
         self.grid.select_seed(seed)
-        self._set_recipe(Recipe(seed, self.controls.psi, self.controls.class_index))
+        self._set_recipe(Recipe(seed, self.controls.psi, self.controls.class_index), "seed")
 
-    def show_recipe(self, recipe: Recipe) -> Recipe:
+    def show_recipe(self, recipe: Recipe, change: str | None = "recipe") -> Recipe:
         """Enlarge an image from its recipe (a favourite, a reopened PNG): controls follow it. Returns
         the recipe as shown: with an exact stored offset, its sliders are re-anchored where they
         could go (±3), so that moving one later moves from there, without a jump."""
@@ -476,31 +522,31 @@ class ExplorePage(QWidget):
         if recipe.base is not None:
             recipe = dataclasses.replace(recipe, amounts=self.controls.amounts(), anchor=self.controls.amounts())
         self.grid.select_seed(recipe.seed)
-        self._set_recipe(recipe)
+        self._set_recipe(recipe, change)
         if psi_or_class_changed:
             self.grid.refresh()
         return recipe
 
     def _psi_changed(self, psi: float) -> None:
         if self.recipe is not None:
-            self._set_recipe(dataclasses.replace(self.recipe, psi=psi))
+            self._set_recipe(dataclasses.replace(self.recipe, psi=psi), "psi")
             self.grid.refresh()
         if self.settings:
             self.settings.explore_psi = psi
 
     def _class_changed(self, index: int) -> None:
         if self.recipe is not None:
-            self._set_recipe(dataclasses.replace(self.recipe, class_index=index))
+            self._set_recipe(dataclasses.replace(self.recipe, class_index=index), "class")
             self.grid.refresh()
 
     def _amounts_changed(self, amounts: tuple) -> None:
         if self.recipe is not None:
-            self._set_recipe(self.recipe.with_amounts(amounts))
+            self._set_recipe(self.recipe.with_amounts(amounts), "amounts")
 
     def choose_variation(self, index: int) -> None:
         if self.recipe is None or self.model is None or self._variation_offsets is None or self.variations.images is None:
             return
-        self._set_recipe(self.recipe.with_offset(self.model.info, self._variation_offsets[index], note="variation"))
+        self._set_recipe(self.recipe.with_offset(self.model.info, self._variation_offsets[index], note="variation"), "variation")
 
     # ---- favourites and files ----------------------------------------------------------------
 

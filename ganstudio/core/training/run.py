@@ -33,6 +33,7 @@ from ganstudio.core.metrics.kid import KernelDistance
 from ganstudio.core.metrics.swd import SlicedWasserstein
 from ganstudio.core.models.efficientnet_lite import weights_installed
 from ganstudio.core.training import events as ev
+from ganstudio.core.training import known_runs
 from ganstudio.core.training.checkpoint import (
     atomic_write_json,
     list_checkpoints,
@@ -203,6 +204,8 @@ class TrainingRun:
                 self.folder.create(cfg, dataset_info)
             except OSError as e:
                 raise CheckpointError(f"could not create the run folder {self.folder.path}: {e.strerror or e}") from None
+        if self.main:
+            known_runs.remember(self.folder.path)  # so the app's Past runs lists it, wherever it lives
         self._best_value = self._read_best_value()
         self.listener(ev.Started(cfg.to_dict(), self._dataset_summary(dataset), self.folder.path, str(self.device), resumed_from, len(dataset)))
 
