@@ -6,6 +6,7 @@ Heavy imports (torch) happen inside the commands, so `ganstudio --help` answers 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -37,7 +38,8 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     budget.add_argument("--kimg", type=_more_than_zero, help="train until this many thousand images have been shown to D")
     p.add_argument("--model-size", choices=("small", "medium", "large"),
                    help="network capacity (default: small on a CPU; medium up to 128 px, large above, on a GPU)")
-    p.add_argument("--batch", type=int, default=16, help="images per step (default 16)")
+    # No default here: the core's recipe has it (this module loads without the core, for the Player).
+    p.add_argument("--batch", type=int, help="images per step (default: the recipe's, 16)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
@@ -171,7 +173,7 @@ def _unique_run_dir(name: str) -> Path:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from ganstudio.core.config import ModelConfig, TrainConfig, model_size_for
+    from ganstudio.core.config import TrainConfig, default_config
     from ganstudio.core.data import scan_folder, suggest_resolution
     from ganstudio.core.device import resolve_device
     from ganstudio.core.training.distributed import in_launched_worker, restart_count
@@ -179,6 +181,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     if args.nproc < 1:
         raise UsageError("--nproc must be 1 or more")
+    if args.batch is None:
+        args.batch = TrainConfig.batch
     worker = in_launched_worker()
     if worker and not args.out:
         raise UsageError("under torchrun, name the run folder with --out RUN (every worker must write to the same one)")
@@ -208,9 +212,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         classes = len(DEMO_CLASSES) if args.classes else 0
         resolution = resolution or 64
-    size = args.model_size or model_size_for(device.type, resolution)
-    config = TrainConfig(
-        model=ModelConfig.sized(size, resolution=resolution, num_classes=classes),
+    config = default_config(resolution, device.type)  # the recipe for this device, as the app starts from
+    model = config.model.resized(args.model_size) if args.model_size else config.model
+    config = config.replace(
+        model=dataclasses.replace(model, num_classes=classes),
         batch=args.batch,
         seed=args.seed,
         kimg=args.kimg,

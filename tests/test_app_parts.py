@@ -36,6 +36,18 @@ def test_advanced_choices_reach_the_config():
     assert config.augment == "none" and config.augment_p == 0.0
 
 
+@pytest.mark.parametrize(("resolution", "device"), [(32, "cpu"), (64, "cpu"), (128, "cuda"), (256, "cuda")])
+def test_the_panel_trains_the_cores_recipe_when_nothing_is_changed(resolution, device):
+    """One set of defaults (issue 16): the app's untouched panel, the CLI and default_config agree."""
+    from ganstudio.core.config import default_config
+
+    choices = TrainingChoices(preset="custom", resolution=resolution)
+    ours = build_config(choices, suggested_resolution=resolution, device_type=device)
+    recipe = default_config(resolution, device)
+    timing = dict(kimg=None, minutes=None, snapshot_kimg=0.0, checkpoint_kimg=0.0, metric_images=0)
+    assert ours.replace(**timing) == recipe.replace(**timing)
+
+
 def test_choices_round_trip_and_survive_bad_settings():
     choices = TrainingChoices().with_preset("best")
     assert TrainingChoices.from_dict(json.loads(json.dumps(choices.to_dict()))) == choices

@@ -229,3 +229,18 @@ def test_upscaler_runs_are_offered_as_models_not_as_gan_runs(qtbot, make_window,
     assert "upscaler's training run" in dialogs.errors()[-1][0]
     labels = [window.upscale_page.model_box.itemText(i) for i in range(window.upscale_page.model_box.count())]
     assert labels == ["Built-in (general, ×2 / ×4)", "cats-x2: cats-x2-1kimg", "Open ONNX upscaler…"]
+
+
+def test_upscalers_trained_with_the_cli_elsewhere_are_offered_too(qtbot, make_window, settings, tmp_path: Path) -> None:
+    from ganstudio.core.training import known_runs
+
+    run = tmp_path / "terminal" / "runs" / "dogs-x2"  # `ganstudio train-upscaler` writes to ./runs
+    (run / "export").mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"schema_version": 1, "config": {"task": "upscaler", "scale": 2}}))
+    foreign.nearest(run / "export" / "dogs-x2-1kimg.onnx", 2)
+    known_runs.remember(run)  # as the run did when it started training
+    known_runs.remember(settings.runs_dir)  # not a run: skipped
+    window = make_window()
+    box = window.upscale_page.model_box
+    labels = [box.itemText(i) for i in range(box.count())]
+    assert labels == ["Built-in (general, ×2 / ×4)", "dogs-x2: dogs-x2-1kimg", "Open ONNX upscaler…"]

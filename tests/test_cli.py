@@ -39,6 +39,10 @@ def test_train_a_folder_then_resume(tmp_path, image_folder, capsys):
     assert "24 images from images (32 px)" in out
     assert "Sample grids:" in out and f"ganstudio train --out {run} --resume" in out
     assert json.loads((run / "run.json").read_text())["config"]["batch"] == 16
+    from ganstudio.core.config import TrainConfig, default_config
+
+    written = TrainConfig.from_dict(json.loads((run / "run.json").read_text())["config"])
+    assert written == default_config(32, "cpu").replace(kimg=0.064)  # the recipe the app's panel starts from too
     exported = list((run / "export").glob("*.onnx"))  # a finished run exports its generator
     assert len(exported) == 1 and f"Exported {exported[0]}" in out and "onnxruntime matches torch" in out
 

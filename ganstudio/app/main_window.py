@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.start_page = StartPage()
         self.train_page = TrainPage()
         self.explore_page = ExplorePage(self.settings)
-        self.upscale_page = UpscalePage(self.settings)
+        self.upscale_page = UpscalePage(self.settings, other_runs=known_runs)
         self._before_explore = self.start_page
         self._before_upscale = self.start_page
         self.pages = QStackedWidget()

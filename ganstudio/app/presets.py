@@ -12,14 +12,16 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ganstudio.core.config import MODEL_SIZES, RESOLUTIONS, ModelConfig, TrainConfig, model_size_for
+from ganstudio.core.config import MODEL_SIZES, RESOLUTIONS, TrainConfig, default_config
 
 AUGMENTATIONS = ("color", "translation", "cutout")
+_DEFAULTS = TrainConfig()  # the core's defaults: the panel starts from them, never from numbers of its own
 DEVICES = ("auto", "cpu", "cuda", "gpus")  # "gpus": every GPU here, one process each
-# Images per second of the default model, batch 16, on a 2-core CPU: 32 and 64 px measured with
-# `ganstudio train` on the demo data (75-100 and ~60 img/s), larger sizes extrapolated. A GPU is
-# assumed ten times faster. Only used for the estimates shown next to the settings.
-CPU_IMAGES_PER_SECOND = {32: 80.0, 64: 60.0, 128: 15.0, 256: 4.0}
+# Images per second of the default model, batch 16, on a 2-core CPU: measured with `ganstudio train`
+# (64 px: 63-74 img/s on two icon sets in 10-minute runs; 32 px: the training loop 2.3x the old
+# model's, which ran ~80), larger sizes extrapolated. A GPU is assumed ten times faster. Only used
+# for the estimates shown next to the settings.
+CPU_IMAGES_PER_SECOND = {32: 120.0, 64: 70.0, 128: 20.0, 256: 5.0}
 GPU_SPEEDUP = 10.0
 TIMELINE_FRAMES = 150  # snapshots a run aims for: a smooth timeline, not thousands of files
 
@@ -53,12 +55,12 @@ class TrainingChoices:
     base: str = "balanced"
     resolution: int | None = None
     model_size: str | None = None  # None: the size the device and resolution call for
-    batch: int = 16
-    g_lr: float = 2e-3
-    d_lr: float = 2e-3
-    augment: tuple[str, ...] = AUGMENTATIONS
-    augment_target: float = 0.6
-    seed: int = 0
+    batch: int = _DEFAULTS.batch
+    g_lr: float = _DEFAULTS.g_lr
+    d_lr: float = _DEFAULTS.d_lr
+    augment: tuple[str, ...] = tuple(a for a in _DEFAULTS.augment.split(",") if a in AUGMENTATIONS)
+    augment_target: float = _DEFAULTS.augment_target
+    seed: int = _DEFAULTS.seed
     device: str = "auto"
     length_unit: str = "minutes"  # or "kimg": train until this many kimg in total
     length: float = 30.0
@@ -142,16 +144,16 @@ def expected_kimg(choices: TrainingChoices, resolution: int, device_type: str) -
 
 
 def build_config(choices: TrainingChoices, *, suggested_resolution: int, device_type: str, num_classes: int = 0) -> TrainConfig:
-    """The TrainConfig for a new run from the user's choices."""
+    """The TrainConfig for a new run: the core's recipe for this device (default_config), changed
+    only where the user chose."""
     resolution = resolve_resolution(choices, suggested_resolution, device_type)
     preset = choices.preset_or_base
     snapshot, checkpoint = cadence(expected_kimg(choices, resolution, device_type))
     by_minutes = choices.length_unit == "minutes"
-    return TrainConfig(
-        model=ModelConfig.sized(
-            choices.model_size or model_size_for(device_type, resolution), resolution=resolution,
-            num_classes=num_classes if choices.classes else 0,
-        ),
+    recipe = default_config(resolution, device_type)
+    model = recipe.model.resized(choices.model_size) if choices.model_size else recipe.model
+    return recipe.replace(
+        model=dataclasses.replace(model, num_classes=num_classes if choices.classes else 0),
         batch=choices.batch,
         g_lr=choices.g_lr,
         d_lr=choices.d_lr,

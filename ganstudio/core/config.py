@@ -31,9 +31,10 @@ class ModelConfig:
     w_dim: int = 128
     mapping_layers: int = 2
     # Channels of the block at `res` px: channel_base // res, clamped (StyleGAN's rule). Sized for a
-    # CPU: 256 channels at 4 px down to 16 at 64 px, ~50M multiply-adds per image for G (DCGAN: 420M).
-    g_channel_base: int = 1024
-    d_channel_base: int = 1024
+    # CPU: 128 channels at 4 px down to 16 at 32 and 64 px, 16M multiply-adds per 64 px image for G
+    # and 13M for D (DCGAN: 420M for G).
+    g_channel_base: int = 512
+    d_channel_base: int = 512
     max_channels: int = 256
     min_channels: int = 16
     # How G doubles its resolution: "transposed" (a 4x4 stride-2 transposed conv, the cheapest) or
@@ -63,20 +64,27 @@ class ModelConfig:
             raise ValueError(f"model size must be one of {', '.join(MODEL_SIZES)}, not {size!r}")
         return cls(size=size, **{**MODEL_SIZES[size], **fields})
 
+    def resized(self, size: str) -> "ModelConfig":
+        """This architecture with the capacity of the named preset instead."""
+        if size not in MODEL_SIZES:
+            raise ValueError(f"model size must be one of {', '.join(MODEL_SIZES)}, not {size!r}")
+        return dataclasses.replace(self, size=size, **MODEL_SIZES[size])
+
     def channels(self, res: int, discriminator: bool = False) -> int:
         """Channel count of the block working at `res` px."""
         base = self.d_channel_base if discriminator else self.g_channel_base
         return max(self.min_channels, min(self.max_channels, base // res))
 
 
-# Capacity presets. "small" is sized for a 2-core CPU (about 105 img/s at 32 px, 65 at 64 px, on one thread):
-# measured on the oxygen icons, doubling G's channels halves img/s and loses more in 10 minutes
-# than it gains. The GPU sizes follow StyleGAN2's widths (hundreds of channels, two convs per
-# resolution); "tiny" is for tests.
+# Capacity presets. "small" is sized for a 2-core CPU, where a run is bound by images per second:
+# measured 10 minutes at 64 px, halving both networks' channels (base 1024 -> 512: a third of the
+# multiply-adds, 1.4-1.8x the img/s) gave a better KID on the oxygen and the gnome icons and a
+# better SWD on the oxygen ones (docs/DESIGN.md). The GPU sizes follow StyleGAN2's widths (hundreds
+# of channels, two convs per resolution); "tiny" is for tests.
 MODEL_SIZES: dict[str, dict[str, Any]] = {
     "tiny": dict(latent_dim=16, w_dim=16, g_channel_base=256, d_channel_base=256, max_channels=32, min_channels=8,
                  g_convs=0, d_convs=0, d_projection_width=8, d_head_width=8),
-    "small": dict(latent_dim=128, w_dim=128, g_channel_base=1024, d_channel_base=1024, max_channels=256,
+    "small": dict(latent_dim=128, w_dim=128, g_channel_base=512, d_channel_base=512, max_channels=256,
                   min_channels=16, g_convs=0, d_convs=0, d_projection_width=64, d_head_width=64),
     "medium": dict(latent_dim=256, w_dim=256, g_channel_base=4096, d_channel_base=4096, max_channels=256,
                    min_channels=32, g_convs=1, d_convs=1, d_projection_width=64, d_head_width=128),

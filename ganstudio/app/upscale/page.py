@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 from PIL import Image
@@ -65,10 +65,15 @@ class ModelChoice:
         return self.path
 
 
-def upscaler_models(runs_dir: Path) -> list[tuple[str, Path]]:
-    """(label, .onnx) for each export of each train-upscaler run in runs_dir."""
-    found = []
-    for run_json in sorted(Path(runs_dir).glob("*/run.json")):
+def upscaler_models(runs_dir: Path, other_runs: list[Path] = ()) -> list[tuple[str, Path]]:
+    """(label, .onnx) for each export of each train-upscaler run in runs_dir or among other_runs
+    (run folders themselves: those made with the CLI, wherever they are)."""
+    found, seen = [], set()
+    candidates = sorted(Path(runs_dir).glob("*/run.json")) + [Path(r) / "run.json" for r in other_runs]
+    for run_json in candidates:
+        if run_json.resolve() in seen or not run_json.is_file():
+            continue
+        seen.add(run_json.resolve())
         try:
             config = json.loads(run_json.read_text()).get("config", {})
         except (OSError, ValueError):
@@ -90,9 +95,11 @@ class UpscalePage(QWidget):
     preview_ready = Signal()  # the split view shows the current image with the current model
     saved = Signal(object)  # BatchResult
 
-    def __init__(self, settings: UpscaleSettings | None = None, parent: QWidget | None = None, device: str = "auto") -> None:
+    def __init__(self, settings: UpscaleSettings | None = None, parent: QWidget | None = None, device: str = "auto",
+                 other_runs: Callable[[], list[Path]] = list) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.other_runs = other_runs  # run folders outside settings.runs_dir (the Studio's list of known runs)
         self.device = device
         self.entries: list[tuple[Path | SourceImage, Path]] = []
         self._models: dict[Path, object] = {}  # path -> Upscaler, opened once
@@ -263,7 +270,7 @@ class UpscalePage(QWidget):
         self.model_box.clear()
         self.model_box.addItem("Built-in (general, ×2 / ×4)", ModelChoice(BUILTIN))
         runs = getattr(self.settings, "runs_dir", None)
-        for label, path in upscaler_models(Path(runs)) if runs else []:
+        for label, path in upscaler_models(Path(runs), self.other_runs()) if runs else []:
             self.model_box.addItem(label, ModelChoice("file", path))
         if current.kind == "file" and self.model_box.findData(current) < 0:
             self.model_box.addItem(current.path.name, current)
