@@ -21,7 +21,6 @@ from ganstudio.app.heavy import load_core
 from ganstudio.app.presets import TrainingChoices
 from ganstudio.app.resources import app_icon
 from ganstudio.app.runs import is_run_folder, is_upscaler_run, unique_run_dir
-from ganstudio.core.training.known_runs import known_runs
 from ganstudio.app.settings import Settings
 from ganstudio.app.start_page import StartPage
 from ganstudio.app.tasks import BackgroundTask
@@ -29,6 +28,7 @@ from ganstudio.app.theme import apply_theme
 from ganstudio.app.train_page import TrainPage
 from ganstudio.app.upscale import UpscalePage
 from ganstudio.app.upscale.page import dropped_paths
+from ganstudio.core.training.known_runs import known_runs
 
 DEFAULT_SIZE = (1360, 860)
 SHORTCUTS_HELP = """<table>
