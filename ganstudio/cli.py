@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--checkpoint", default="best", help="best (by the quality metric), latest, or a step number")
     export.add_argument("--fp16", action="store_true", help="half precision: half the size, for GPUs (checked within 1e-2)")
     export.add_argument("--out", metavar="FILE.onnx", help="where to write it (default: RUN/export/<run>-<kimg>kimg.onnx)")
+    export.add_argument("--result-json", metavar="FILE", help="also write what was exported (path, checkpoint, precision, "
+                        "check) to FILE as JSON, for scripts (the app exports this way)")
     export.set_defaults(func=_cmd_export)
     add_commands(sub)
     explore = sub.add_parser(
@@ -319,7 +321,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from ganstudio.core.export import export_generator
 
+    # SIGTERM (the app's Cancel, a timeout) stops like Ctrl-C: the half-written file is removed.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
     result = export_generator(args.run, checkpoint=args.checkpoint, fp16=args.fp16, out=args.out, stage=_stage_printer())
+    if args.result_json:
+        from ganstudio.infer.atomic import atomic_write_text
+
+        atomic_write_text(Path(args.result_json), result.to_json())
     _report_export(result)
     return 0
 

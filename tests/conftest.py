@@ -195,6 +195,9 @@ def make_window(qtbot, settings, dialogs):
         if session is not None:
             session.stop()
             session.wait(WINDOW_TIMEOUT_MS)
+        if window._export_task is not None:  # a completed run exports itself, in a child process
+            window._export_task.cancel()
+            window._export_task.wait(WINDOW_TIMEOUT_MS)
     from ganstudio.app.tasks import wait_for_all
 
-    wait_for_all(WINDOW_TIMEOUT_MS)  # nor an export (a completed run exports itself): pytest-qt has closed the windows
+    wait_for_all(WINDOW_TIMEOUT_MS)  # nor a background task: pytest-qt has closed the windows

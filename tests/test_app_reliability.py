@@ -122,12 +122,13 @@ def test_closing_while_exporting_cancels_the_export_and_writes_nothing(qtbot, tr
     window.export_action.trigger()
     task = window._export_task
     assert task is not None
+    with qtbot.waitSignal(task.progressed, timeout=TIMEOUT_MS):  # the child is exporting
+        pass
     window.close()
-    # QThread.finished is emitted on the export's own thread: wait for what the GUI thread sees.
-    qtbot.waitUntil(lambda: not window.isVisible() and not tasks._alive, timeout=2 * TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.isVisible() and window._export_task is None, timeout=2 * TIMEOUT_MS)
     (icon, text, info), = dialogs.shown  # the question only: no error, no "exported" message
     assert text == "Cancel the export and close GAN Studio?"
-    assert task.cancelled and not tasks._alive
+    assert task.cancelled and task.process.state() == task.process.ProcessState.NotRunning
     assert not any((run / "export").glob("*"))  # not even a temporary file
 
 

@@ -300,6 +300,26 @@ def test_export_button_writes_a_checked_onnx_model(qtbot, make_window, dialogs, 
 
 
 @pytest.mark.slow
+def test_exporting_a_run_with_a_damaged_checkpoint_says_why_and_writes_nothing(qtbot, make_window, dialogs, image_folder, tiny_config):
+    """The export runs in a child process: its own words for what went wrong reach the dialog,
+    with no traceback, and the window is free again."""
+    window = make_window()
+    run = window.settings.runs_dir / "damaged"
+    train_tiny(qtbot, window, run, tiny_config(kimg=0.032), image_folder)
+    for weights in (run / "checkpoints").glob("*.safetensors"):
+        weights.write_bytes(b"not a safetensors file")
+    stages = []
+    window.export_action.trigger()
+    window._export_task.progressed.connect(stages.append)
+    qtbot.waitUntil(lambda: window._export_task is None, timeout=TIMEOUT_MS)
+    (icon, text, info), = dialogs.shown
+    assert icon == QMessageBox.Icon.Critical and "checkpoint" in text.lower() and "Traceback" not in text + info
+    assert stages  # the child's stages reached the status bar before it failed
+    assert not (run / "export").exists() or not any((run / "export").iterdir())
+    assert window.export_action.isEnabled() and not window.export_progress.isVisibleTo(window)
+
+
+@pytest.mark.slow
 def test_window_geometry_theme_and_choices_persist(qtbot, make_window, settings):
     window = make_window()
     window.resize(window.width(), 650)  # the offscreen screen is 800 px wide: only heights fit freely

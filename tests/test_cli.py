@@ -90,6 +90,17 @@ def test_export_command(tmp_path, capsys):
     assert "no checkpoint at step 99" in capsys.readouterr().err
 
 
+def test_export_result_json_says_what_was_written(tmp_path, capsys):
+    from ganstudio.infer.export_result import ExportResult
+
+    run = make_run_folder(tmp_path / "run", tiny_model_config())
+    record = tmp_path / "result.json"
+    assert main(["export", str(run), "--checkpoint", "latest", "--result-json", str(record)]) == 0
+    result = ExportResult.from_json(record.read_text())
+    assert result.path.is_file() and result.path.parent == run / "export"
+    assert result.step == 40 and result.precision == "fp32" and result.max_abs_diff <= result.tolerance == 1e-4
+
+
 def test_generate_command(exported_model, tmp_path, capsys):
     out = tmp_path / "images"
     assert main(["generate", str(exported_model), "--count", "5", "--seed", "100", "--psi", "0.7", "--out", str(out), "--grid"]) == 0

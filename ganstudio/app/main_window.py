@@ -15,7 +15,7 @@ from ganstudio.app import dialogs
 from ganstudio.app.errors import AppError, FolderError, describe
 from ganstudio.app.explore import ExplorePage
 from ganstudio.app.explore.page import dropped_path
-from ganstudio.app.export import describe_result, start_export
+from ganstudio.app.export import ExportProcess, describe_result, start_export
 from ganstudio.app.folder_scan import FolderSummary
 from ganstudio.app.heavy import load_core
 from ganstudio.app.presets import TrainingChoices
@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings if settings is not None else Settings()
         self._closing = False
-        self._export_task: BackgroundTask | None = None
+        self._export_task: ExportProcess | None = None
         self._explore_after_export = False  # "Export and explore": open the model instead of asking
         self._demo_task: BackgroundTask | None = None
         self.setWindowTitle("GAN Studio")
@@ -395,7 +395,7 @@ class MainWindow(QMainWindow):
             return
         self._explore_after_export = explore
         self.statusBar().showMessage("Exporting to ONNX…")
-        task = start_export(run_dir)
+        task = start_export(run_dir, parent=self)
         task.progressed.connect(lambda stage: self.statusBar().showMessage(f"Exporting to ONNX: {stage}…"))
         # The bar goes before the result's dialog opens, not after it is answered.
         task.succeeded.connect(lambda result: (self._show_exporting(False), self._export_done(result)))

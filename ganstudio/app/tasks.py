@@ -1,4 +1,4 @@
-"""Run a function off the GUI thread (scanning a folder, loading thumbnails, exporting, writing a
+"""Run a function off the GUI thread (scanning a folder, loading thumbnails, writing a
 GIF) and hear back on the GUI thread through signals."""
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 onnxruntime is imported lazily (the app's window must not wait for it), and its own log lines are
 kept to fatal errors only: the one thing a user may need to know, that CUDA was wanted but cannot
-run, comes back as a plain note instead.
+run, comes back as a plain note instead. Its telemetry is off: GAN Studio never goes online, and
+onnxruntime would otherwise write a device id into the user's ~/.cache.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 Device = Literal["auto", "cpu", "cuda"]
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 _QUIET = 4  # onnxruntime severities: 0 verbose .. 3 error, 4 fatal
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # read when onnxruntime starts; a user's own choice wins
 
 _cuda_works: bool | None = None  # whether CUDA started in this process, once tried
 

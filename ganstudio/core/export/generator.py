@@ -14,7 +14,6 @@ import os
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from ganstudio.core.models import Generator
 from ganstudio.core.training.checkpoint import list_checkpoints, load_checkpoint
 from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.infer.atomic import atomic_path
+from ganstudio.infer.export_result import ExportResult
 from ganstudio.infer.generator import GeneratorModel
 from ganstudio.infer.metadata import Directions, generator_metadata
 from ganstudio.infer.session import open_session
@@ -41,16 +41,6 @@ OPSET = 18
 TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2}
 
 Stage = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    path: Path
-    step: int
-    precision: str  # "fp32" or "fp16"
-    max_abs_diff: float  # onnxruntime vs torch (fp32) on the same inputs, images in [0, 1]
-    tolerance: float
-    seconds: float
 
 
 class ExportGraph(nn.Module):

@@ -1,0 +1,29 @@
+"""What an export wrote: returned by the core's exporters, saved by `ganstudio export --result-json`
+and read back by the app, which exports in a child process (torch's exporter holds the GIL for
+hundreds of milliseconds at a time, so in a thread of the app's own it would freeze the window)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    step: int
+    precision: str  # "fp32" or "fp16"
+    max_abs_diff: float  # onnxruntime vs torch (fp32) on the same inputs, images in [0, 1]
+    tolerance: float
+    seconds: float
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "path": str(self.path)})
+
+    @classmethod
+    def from_json(cls, text: str) -> "ExportResult":
+        """Raises ValueError (json's JSONDecodeError included), KeyError or TypeError on a bad record."""
+        data = json.loads(text)
+        return cls(Path(data["path"]), int(data["step"]), str(data["precision"]), float(data["max_abs_diff"]),
+                   float(data["tolerance"]), float(data["seconds"]))
