@@ -322,9 +322,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from ganstudio.core.export import export_generator
 
     # SIGTERM (the app's Cancel, a timeout) stops like Ctrl-C: the half-written file is removed.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-
-    result = export_generator(args.run, checkpoint=args.checkpoint, fp16=args.fp16, out=args.out, stage=_stage_printer())
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        result = export_generator(args.run, checkpoint=args.checkpoint, fp16=args.fp16, out=args.out, stage=_stage_printer())
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # main() may be called in-process (tests, scripts)
     if args.result_json:
         from ganstudio.infer.atomic import atomic_write_text
 
