@@ -38,6 +38,7 @@ from ganstudio.core.metrics.kid import KernelDistance  # noqa: E402
 from ganstudio.core.metrics.swd import SlicedWasserstein  # noqa: E402
 from ganstudio.core.models import Generator  # noqa: E402
 from ganstudio.core.config import default_config  # noqa: E402
+from ganstudio.core.training import events as ev  # noqa: E402
 from ganstudio.core.training.checkpoint import load_checkpoint  # noqa: E402
 from ganstudio.core.training.run import TrainingRun, make_grid  # noqa: E402
 from ganstudio.core.training.runfolder import RunFolder  # noqa: E402
@@ -69,9 +70,9 @@ def sample_ours(run_dir: Path, n: int) -> torch.Tensor:
 
 
 def images_per_second(run_dir: Path) -> float:
-    rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
-    rows = [r for r in rows if "img_s" in r]
-    return rows[-1]["kimg"] * 1000 / rows[-1]["time"] if rows else float("nan")
+    events, _ = RunFolder(run_dir).read_log()
+    progress = [e for e in events if isinstance(e, ev.Progress)]
+    return progress[-1].kimg * 1000 / progress[-1].train_seconds if progress else float("nan")
 
 
 def with_settings(config: TrainConfig, settings: list[str]) -> TrainConfig:

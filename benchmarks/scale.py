@@ -11,21 +11,23 @@ loading and the first slow steps do not count). Ratios are against the first --n
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from ganstudio.core.training import events as ev
+from ganstudio.core.training.runfolder import RunFolder
+
 
 def measured_speed(run: Path) -> float:
-    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    progress = [r for r in records if "losses" in r and "time" in r]
+    events, _ = RunFolder(run).read_log()
+    progress = [e for e in events if isinstance(e, ev.Progress)]
     if len(progress) < 2:
         raise SystemExit(f"{run}: too few progress reports to measure; raise --kimg")
     first, last = progress[0], progress[-1]
-    return (last["kimg"] - first["kimg"]) * 1000 / max(last["time"] - first["time"], 1e-9)
+    return (last.kimg - first.kimg) * 1000 / max(last.train_seconds - first.train_seconds, 1e-9)
 
 
 def train(nproc: int, args: argparse.Namespace, root: Path) -> tuple[float, float]:

@@ -175,8 +175,7 @@ def _unique_run_dir(name: str) -> Path:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from ganstudio.core.config import TrainConfig, default_config
-    from ganstudio.core.data import scan_folder, suggest_resolution
+    from ganstudio.core.config import TrainConfig
     from ganstudio.core.device import resolve_device
     from ganstudio.core.training.distributed import in_launched_worker, restart_count
     from ganstudio.core.training.run import TrainingRun
@@ -202,7 +201,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
         run = TrainingRun.resume(args.out, kimg=args.kimg, minutes=args.minutes, device=None if args.device == "auto" else args.device)
         return _drive(run, export=args.export)
 
-    device = resolve_device(args.device)
+    config, name = _new_run_config(args, resolve_device(args.device))
+    if not args.folder:
+        length = (f"for {config.minutes:g} minutes" if config.minutes else f"until {config.kimg:g} kimg" if config.kimg
+                  else "until you stop it (--minutes or --kimg set a length)")
+        print(f"No FOLDER given: training on the built-in demo shapes {length}. Press Ctrl-C to stop; "
+              "a checkpoint is saved first.", flush=True)
+    out = Path(args.out) if args.out else _unique_run_dir(name)
+    return _drive(TrainingRun.new(out, config, args.folder), export=args.export)
+
+
+def _new_run_config(args: argparse.Namespace, device):  # noqa: ANN001, ANN202 - torch.device, (TrainConfig, str)
+    """A new run's whole configuration, resolved once from the command line (or --config), and the
+    name its run folder gets by default."""
+    from ganstudio.core.config import default_config
+    from ganstudio.core.data import scan_folder, suggest_resolution
+
     resolution, classes, name = args.resolution, 0, "demo"
     if args.folder:
         scan = scan_folder(args.folder, classes=args.classes)
@@ -214,6 +228,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         classes = len(DEMO_CLASSES) if args.classes else 0
         resolution = resolution or 64
+    if args.config:
+        return _config_file(args), name
     config = default_config(resolution, device.type)  # the recipe for this device, as the app starts from
     model = config.model.resized(args.model_size) if args.model_size else config.model
     config = config.replace(
@@ -224,15 +240,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         minutes=args.minutes,
         device=args.device,
     )
-    if args.config:
-        config = _config_file(args)
-    if not args.folder:
-        length = (f"for {config.minutes:g} minutes" if config.minutes else f"until {config.kimg:g} kimg" if config.kimg
-                  else "until you stop it (--minutes or --kimg set a length)")
-        print(f"No FOLDER given: training on the built-in demo shapes {length}. Press Ctrl-C to stop; "
-              "a checkpoint is saved first.", flush=True)
-    out = Path(args.out) if args.out else _unique_run_dir(name)
-    return _drive(TrainingRun.new(out, config, args.folder), export=args.export)
+    return config, name
 
 
 def _config_file(args: argparse.Namespace):  # noqa: ANN202 - TrainConfig, imported lazily
@@ -256,11 +264,14 @@ def _config_file(args: argparse.Namespace):  # noqa: ANN202 - TrainConfig, impor
 
 
 def _launch_workers(args: argparse.Namespace) -> int:
-    """--nproc N: check what can be checked here, once, then start N workers with the settings
-    pinned (run folder, resolution), so that every worker trains exactly the same run."""
+    """--nproc N: check what can be checked here, once, then start N workers. A new run's whole
+    configuration is resolved here and handed to them as a --config file, so that every worker
+    trains exactly the same run; a resumed one is read by each from its run.json."""
+    import json
+    import tempfile
+
     import torch
 
-    from ganstudio.core.data import scan_folder, suggest_resolution
     from ganstudio.core.device import resolve_device
     from ganstudio.core.training.launch import launch_local
     from ganstudio.core.training.runfolder import RunFolder
@@ -268,39 +279,39 @@ def _launch_workers(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     if device.type == "cuda" and args.nproc > torch.cuda.device_count():
         raise UsageError(f"--nproc {args.nproc} needs {args.nproc} GPUs; this machine has {torch.cuda.device_count()}")
-    batch = _config_file(args).batch if args.config else args.batch  # a config file is checked here once
-    if batch % args.nproc:
-        raise UsageError(f"a batch of {batch} does not split evenly over {args.nproc} processes: choose a multiple of {args.nproc}")
-    forwarded = ["train", "--batch", str(args.batch), "--seed", str(args.seed), "--device", args.device]
-    if args.model_size:
-        forwarded += ["--model-size", args.model_size]
-    if args.config:
-        forwarded += ["--config", str(Path(args.config).resolve())]
-    if args.kimg is not None:
-        forwarded += ["--kimg", str(args.kimg)]
-    if args.minutes is not None:
-        forwarded += ["--minutes", str(args.minutes)]
-    if not args.export:
-        forwarded.append("--no-export")
     if args.resume:
         if not args.out:
             raise UsageError("--resume needs --out RUN, the run folder to continue")
         if not RunFolder(Path(args.out)).exists():
             raise UsageError(f"{args.out} holds no training run to resume (no run.json)")
-        forwarded += ["--resume", "--out", str(Path(args.out).resolve())]
+        forwarded = ["train", "--resume", "--out", str(Path(args.out).resolve()), "--device", args.device]
+        forwarded += ["--kimg", str(args.kimg)] if args.kimg is not None else []
+        forwarded += ["--minutes", str(args.minutes)] if args.minutes is not None else []
+        batch = RunFolder(Path(args.out)).config().batch
+        config_file = None
     else:
-        scan = scan_folder(args.folder, classes=args.classes) if args.folder else None
-        name = (scan.root.name or "images") if scan else "demo"
-        resolution = args.resolution or (suggest_resolution(scan, device_type=device.type) if scan else 64)
+        # Resolved once here and handed to every worker as a file: they train exactly the same run.
+        config, name = _new_run_config(args, device)
+        batch = config.batch
         out = Path(args.out) if args.out else _unique_run_dir(name)
         if RunFolder(out).exists():
             raise UsageError(f"{out} already holds a training run: resume it with --resume, or choose another --out")
-        forwarded += ["--out", str(out.resolve()), "--resolution", str(resolution)]
-        forwarded += ["--classes"] if args.classes else []
+        fd, path = tempfile.mkstemp(prefix="ganstudio-config-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(config.to_dict(), f)
+        config_file = Path(path)
+        forwarded = ["train", "--config", path, "--out", str(out.resolve()), "--device", config.device]
         forwarded += [str(Path(args.folder).expanduser().resolve())] if args.folder else []
+    if batch % args.nproc:
+        raise UsageError(f"a batch of {batch} does not split evenly over {args.nproc} processes: choose a multiple of {args.nproc}")
+    forwarded += [] if args.export else ["--no-export"]
     print(f"Starting {args.nproc} training processes ({'one per GPU' if device.type == 'cuda' else 'sharing the CPU'}), "
-          f"{args.batch // args.nproc} images each per step; Ctrl-C stops them after saving a checkpoint.", flush=True)
-    return launch_local(forwarded, args.nproc, max_restarts=args.max_restarts, cuda=device.type == "cuda")
+          f"{batch // args.nproc} images each per step; Ctrl-C stops them after saving a checkpoint.", flush=True)
+    try:
+        return launch_local(forwarded, args.nproc, max_restarts=args.max_restarts, cuda=device.type == "cuda")
+    finally:
+        if config_file is not None:
+            config_file.unlink(missing_ok=True)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -42,11 +42,9 @@ class ProgressPrinter:
             self.last = event
             self._status(self.progress_line(event))
         elif isinstance(event, ev.Metric):
-            if event.name == "kid":
-                self.kid = event.value
-                return
             self.metric = event.value
             self.metric_name = event.name
+            self.kid = event.values.get("kid", self.kid)
         elif isinstance(event, ev.Snapshot):
             self.snapshots += 1
         elif isinstance(event, ev.TrainingWarning):
@@ -58,14 +56,14 @@ class ProgressPrinter:
             filled = int(round(p.fraction_done * BAR_WIDTH))
             parts.append(f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {p.fraction_done:4.0%}")
         parts.append(f"{p.images_per_second:5.1f} img/s")
-        if "l1" in p.losses:  # an upscaler's run
-            parts.append(f"L1 {p.losses['l1']:.4f}")
+        if "l1" in p.stats:  # an upscaler's run
+            parts.append(f"L1 {p.stat('l1'):.4f}")
             if self.metric is not None:
                 parts.append(f"PSNR {self.metric:+.2f} dB vs bicubic")
         else:
-            parts.append(f"G {p.losses.get('g', float('nan')):.2f} D {p.losses.get('d', float('nan')):.2f}")
-            parts.append(f"D(real) {p.d_real:.2f} D(fake) {p.d_fake:.2f}")
-            parts.append(f"aug {p.augment_p:.2f}")
+            parts.append(f"G {p.stat('g'):.2f} D {p.stat('d'):.2f}")
+            parts.append(f"D(real) {p.stat('d_real'):.2f} D(fake) {p.stat('d_fake'):.2f}")
+            parts.append(f"aug {p.stat('augment_p'):.2f}")
             if self.metric is not None:
                 parts.append(f"SWD {self.metric:.1f}")
         if p.eta_seconds is not None:

@@ -43,7 +43,7 @@ def test_a_run_on_two_processes_shows_like_any_other(qtbot, make_window, image_f
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS) as ended:
         pass
     finished = ended.args[0]
-    assert finished.reason == "completed" and finished.step == 16, session._output
+    assert finished.reason == "completed" and finished.step == 16, session.process.output
     assert events["started"] and events["progress"] and events["snapshot"] and events["checkpoint"]
     assert [p.step for p in events["progress"]] == sorted({p.step for p in events["progress"]})
     assert events["progress"][-1].kimg == pytest.approx(0.128)
@@ -62,6 +62,6 @@ def test_stop_saves_and_ends_every_process(qtbot, make_window, image_folder, tin
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS) as ended:
         page.stop_button.click()
     finished = ended.args[0]
-    assert finished.reason == "stopped", session._output
+    assert finished.reason == "stopped", session.process.output
     assert list_checkpoints(run / "checkpoints")[-1] >= first.args[0].step  # saved at the stop
     assert not session.is_running()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -89,10 +90,8 @@ def test_kid_is_charted_on_its_own_axis_live_and_from_the_log(qtbot):
     panel = ChartsPanel()
     qtbot.addWidget(panel)
     panel.resize(800, 400)
-    panel.add_metric(ev.Metric(step=10, kimg=1.0, name="swd", value=60.0, is_best=True))
-    panel.add_metric(ev.Metric(step=10, kimg=1.0, name="kid", value=900.0, is_best=False))
-    panel.add_metric(ev.Metric(step=20, kimg=2.0, name="swd", value=40.0, is_best=True))
-    panel.add_metric(ev.Metric(step=20, kimg=2.0, name="kid", value=500.0, is_best=False))
+    panel.add_metric(ev.Metric(step=10, kimg=1.0, values={"swd": 60.0, "kid": 900.0}, name="swd", is_best=True))
+    panel.add_metric(ev.Metric(step=20, kimg=2.0, values={"swd": 40.0, "kid": 500.0}, name="swd", is_best=True))
     chart = panel.quality
     assert chart.series["kid"].y.values.tolist() == [900.0, 500.0]
     # The left axis spans SWD alone, so KID's ~1000 does not flatten it; the best marker is SWD's.
@@ -100,10 +99,11 @@ def test_kid_is_charted_on_its_own_axis_live_and_from_the_log(qtbot):
     assert 30 < y0 < 40 and 60 < y1 < 70 and chart.markers == [(2.0, 40.0)]
     assert not chart.grab().isNull()
 
-    history = History(metrics=[{"kimg": 1.0, "step": 10, "metrics": {"swd": 50.0, "kid": 700.0}},
-                               {"kimg": 2.0, "step": 20, "metrics": {"swd": 45.0}}])  # a run without KID's weights
+    history = History(metrics=[ev.Metric(10, 1.0, {"swd": 50.0, "kid": 700.0}, "swd", True),
+                               ev.Metric(20, 2.0, {"swd": 45.0}, "swd", True)])  # a run without KID's weights
     panel.load_history(history)
-    assert chart.series["kid"].y.values.tolist() == [700.0] and chart.series["swd"].y.values.tolist() == [50.0, 45.0]
+    assert chart.series["swd"].y.values.tolist() == [50.0, 45.0] and chart.markers == [(2.0, 45.0)]
+    assert chart.series["kid"].y.values.tolist() == [700.0]  # no point where there was no score
 
 
 @pytest.mark.parametrize(("choice", "dark"), [("dark", True), ("light", False)])
@@ -124,8 +124,8 @@ def test_run_folder_reading(tmp_path):
              {"step": 15, "kimg": 0.24, "losses": {"g": 3}}]  # resumed from step 10 after a crash
     (run / "log.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + "\n{cut sho")
     history = read_history(run)
-    assert [r["step"] for r in history.progress] == [10, 15]
-    assert len(history.metrics) == 1 and len(history.warnings) == 1
+    assert [p.step for p in history.progress] == [10, 15] and history.progress[-1].stat("g") == 3.0
+    assert len(history.metrics) == 1 and history.warnings[0].what == "nan"
     (tmp_path / "cats").mkdir()
     assert unique_run_dir(tmp_path, "cats").name == "cats-2" and unique_run_dir(tmp_path, "my cats!").name == "my-cats"
     assert format_duration(3909) == "1:05:09" and format_duration(401) == "6:41"
@@ -150,9 +150,24 @@ def test_unpausing_brings_back_the_sessions_length_in_the_progress_text(qtbot):
 
     strip = ProgressStrip()
     qtbot.addWidget(strip)
-    strip.progress(ev.Progress(10, 1.5, 80.0, 60.0, 0.25, {"g": 1.0, "d": 1.0}, 0.6, 0.4, 0.0), target_kimg=6.0)
+    strip.progress(ev.Progress(10, 1.5, 80.0, 60.0, 0.25, {"g": 1.0, "d": 1.0, "d_real": 0.6, "d_fake": 0.4}), target_kimg=6.0)
     assert strip.bar.format() == "1.50 of 6 kimg  (25%)"
     strip.paused(True)
     assert strip.bar.format().endswith("(paused)")
     strip.paused(False)
     assert strip.bar.format() == "1.50 of 6 kimg  (25%)"
+
+
+def test_a_child_process_output_is_read_in_lines_and_its_error_picked_out(qtbot):
+    from ganstudio.app.child import ChildProcess
+
+    child = ChildProcess()
+    lines = []
+    child.readyReadStandardOutput.connect(lambda: lines.extend(child.read_lines()))
+    script = "import sys; print('exporting: stage one'); print('error: the file is damaged', file=sys.stderr, flush=True); print('tail', end='')"
+    child.start(sys.executable, ["-c", script])
+    assert child.waitForFinished(30000)
+    lines += child.read_rest()
+    assert lines == ["exporting: stage one", "error: the file is damaged", "tail"]
+    assert child.said() == "the file is damaged" and child.last_line() == "tail"
+    assert child.output.splitlines() == lines

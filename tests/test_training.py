@@ -18,6 +18,7 @@ from ganstudio.core.errors import CheckpointError, TrainingError
 from ganstudio.core.training import events as ev
 from ganstudio.core.training.checkpoint import list_checkpoints, load_checkpoint
 from ganstudio.core.training.run import TrainingRun
+from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.core.training.trainer import Trainer
 
 
@@ -45,7 +46,9 @@ def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
 def test_short_run_writes_run_folder_and_events_in_order(tmp_path, image_folder, tiny_config):
     rec = Recorder()
     cfg = tiny_config(kimg=0.128)
-    finished = TrainingRun.new(tmp_path / "run", cfg, image_folder, rec).run()
+    run = TrainingRun.new(tmp_path / "run", cfg, image_folder)
+    run.listener = rec  # as the app and the CLI hand theirs over: the log is written all the same
+    finished = run.run()
 
     kinds = [type(e).__name__ for e in rec.events if not isinstance(e, ev.Preparing)]
     assert kinds[0] == "Started" and kinds[-1] == "Finished"
@@ -56,15 +59,19 @@ def test_short_run_writes_run_folder_and_events_in_order(tmp_path, image_folder,
 
     progress = rec.of(ev.Progress)
     assert [p.step for p in progress] == sorted(p.step for p in progress)
-    assert all(np.isfinite(p.losses["g"]) and 0 <= p.d_real <= 1 for p in progress)
+    assert all(np.isfinite(p.stat("g")) and 0 <= p.stat("d_real") <= 1 for p in progress)
     assert progress[-1].fraction_done == pytest.approx(1.0, abs=0.2)
 
     run = tmp_path / "run"
     info = json.loads((run / "run.json").read_text())
     assert info["config"]["model"]["resolution"] == 32
     assert info["dataset"]["images"] == 24 and len(info["dataset"]["fingerprint"]) == 64
-    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    assert any("losses" in r for r in log) and any("metrics" in r for r in log)
+    # The log holds the very events the listener heard: one schema, written and read back.
+    logged, _ = RunFolder(run).read_log()
+    heard = [(p.step, p.kimg, p.stats, p.fraction_done) for p in progress]
+    assert [(p.step, p.kimg, p.stats, p.fraction_done) for p in logged if isinstance(p, ev.Progress)] == heard
+    assert [e for e in logged if isinstance(e, ev.Metric)] == rec.of(ev.Metric)
+    assert rec.of(ev.Metric)[0].is_best and rec.of(ev.Metric)[0].name == "swd"
     best = json.loads((run / "checkpoints" / "best.json").read_text())
     assert best["step"] in list_checkpoints(run / "checkpoints")
 
@@ -139,7 +146,9 @@ def test_nan_rolls_back_lowers_lr_and_goes_on(tmp_path, image_folder, tiny_confi
     monkeypatch.setattr(Trainer, "train_step", _poison_after(5, times=1))
     rec = Recorder()
     cfg = tiny_config(kimg=0.128)
-    finished = TrainingRun.new(tmp_path / "run", cfg, image_folder, rec).run()
+    run = TrainingRun.new(tmp_path / "run", cfg, image_folder)
+    run.listener = rec  # as the app and the CLI hand theirs over: the log is written all the same
+    finished = run.run()
 
     warnings = [w for w in rec.of(ev.TrainingWarning) if w.what == "nan"]
     assert len(warnings) == 1 and "rolled back" in warnings[0].action

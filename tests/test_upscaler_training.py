@@ -49,7 +49,7 @@ def test_a_run_writes_the_shared_run_folder_and_exports(tmp_path: Path, folder: 
     run_json = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run_json["config"]["task"] == "upscaler" and run_json["dataset"]["images"] == 8
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
-    assert any("losses" in r and "l1" in r["losses"] for r in log)
+    assert any("l1" in r.get("stats", {}) and "lr" in r["stats"] for r in log)
     assert any(r.get("metrics", {}).get("psnr_gain") is not None for r in log)
     assert list_checkpoints(tmp_path / "run" / "checkpoints")[-1] == 16
     assert (tmp_path / "run" / "checkpoints" / "best.json").is_file()

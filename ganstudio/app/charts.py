@@ -392,44 +392,45 @@ class ChartsPanel(QWidget):
             chart.x_span = span
 
     def add_progress(self, p: ev.Progress) -> None:
-        self.losses.append("g", p.kimg, p.losses.get("g", float("nan")))
-        self.losses.append("d", p.kimg, p.losses.get("d", float("nan")))
-        self.d_outputs.append("real", p.kimg, p.d_real)
-        self.d_outputs.append("fake", p.kimg, p.d_fake)
-        self.augment.append("p", p.kimg, p.augment_p)
+        for chart, name, stat in self._progress_series():
+            chart.append(name, p.kimg, p.stat(stat))
         for chart in self.charts:
             chart.x_span = (chart.x_span[0] if chart.x_span else p.kimg, p.kimg)
 
     def add_metric(self, m: ev.Metric) -> None:
-        if m.name == "kid":  # on its own axis: its scale (~1000) would flatten SWD's curve
-            self.quality.append("kid", m.kimg, m.value)
-            return
-        self.quality.append("swd", m.kimg, m.value)
+        nan = float("nan")
+        self.quality.append("swd", m.kimg, m.values.get("swd", nan))
+        self.quality.append("kid", m.kimg, m.values.get("kid", nan))  # on its own axis: its scale (~1000) would flatten SWD's
         if m.is_best:
             self.quality.markers[:] = [(m.kimg, m.value)]
 
     def load_history(self, history: History) -> None:
-        """Fill the charts from a run's log.jsonl (an opened or resumed run)."""
+        """Fill the charts from a run's logged events (an opened or resumed run)."""
         self.clear()
-        rows = history.progress
-        kimg = np.array([r.get("kimg", 0.0) for r in rows], float)
-
-        def column(get) -> np.ndarray:  # noqa: ANN001
-            return np.array([get(r) for r in rows], float)
-
-        nan = float("nan")
-        self.losses.set_data("g", kimg, column(lambda r: r["losses"].get("g", nan)))
-        self.losses.set_data("d", kimg, column(lambda r: r["losses"].get("d", nan)))
-        self.d_outputs.set_data("real", kimg, column(lambda r: r.get("d_real", nan)))
-        self.d_outputs.set_data("fake", kimg, column(lambda r: r.get("d_fake", nan)))
-        self.augment.set_data("p", kimg, column(lambda r: r.get("augment_p", nan)))
-        metrics = [(r.get("kimg", 0.0), r["metrics"].get("swd", nan), r["metrics"].get("kid", nan)) for r in history.metrics]
+        kimg = np.array([p.kimg for p in history.progress], float)
+        for chart, name, stat in self._progress_series():
+            chart.set_data(name, kimg, np.array([p.stat(stat) for p in history.progress], float))
+        metrics = history.metrics
         if metrics:
-            xs, ys, kid = np.array(metrics, float).T
-            self.quality.set_data("swd", xs, ys)
-            self.quality.set_data("kid", xs, kid)
-            finite = np.isfinite(ys)
-            if finite.any():
-                best = int(np.nanargmin(np.where(finite, ys, np.inf)))
-                self.quality.markers[:] = [(float(xs[best]), float(ys[best]))]
+            nan = float("nan")
+            xs = np.array([m.kimg for m in metrics], float)
+            self.quality.set_data("swd", xs, np.array([m.values.get("swd", nan) for m in metrics], float))
+            self.quality.set_data("kid", xs, np.array([m.values.get("kid", nan) for m in metrics], float))
+            best = self._best_of(metrics)
+            if best is not None:
+                self.quality.markers[:] = [(best.kimg, best.value)]
         self._share_x()
+
+    def _progress_series(self) -> tuple[tuple[LineChart, str, str], ...]:
+        """(chart, series, the Progress statistic it draws)."""
+        return ((self.losses, "g", "g"), (self.losses, "d", "d"), (self.d_outputs, "real", "d_real"),
+                (self.d_outputs, "fake", "d_fake"), (self.augment, "p", "augment_p"))  # fmt: skip
+
+    @staticmethod
+    def _best_of(metrics: list[ev.Metric]) -> ev.Metric | None:
+        """The checkpoint the run marked best; in a log too old to mark it, the lowest score."""
+        marked = [m for m in metrics if m.is_best]
+        if marked:
+            return marked[-1]
+        finite = [m for m in metrics if np.isfinite(m.value)]
+        return min(finite, key=lambda m: m.value) if finite else None

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, Signal
 
+from ganstudio.app.child import ChildProcess
 from ganstudio.app.errors import AppError
-from ganstudio.core.training.launch import ganstudio_command
 from ganstudio.infer.export_result import ExportResult
 
 STAGE = "exporting: "  # how `ganstudio export` prints each stage when its output is not a terminal
@@ -44,19 +44,15 @@ class ExportProcess(QObject):
         self.arguments = ["export", str(run_dir), "--checkpoint", checkpoint, "--result-json", name]
         self.arguments += ["--fp16"] if fp16 else []
         self.arguments += ["--out", str(out)] if out is not None else []
-        self._output = ""
-        self._pending = ""
         self._ended = False
         self._cancelled = False
-        self.process = QProcess(self)
-        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        self.process = ChildProcess(self)
         self.process.readyReadStandardOutput.connect(self._read_output)
         self.process.finished.connect(self._on_exit)
         self.process.errorOccurred.connect(self._on_process_error)
 
     def start(self) -> "ExportProcess":
-        program, *prefix = ganstudio_command()
-        self.process.start(program, [*prefix, *self.arguments])
+        self.process.start_ganstudio(self.arguments)
         return self
 
     def cancel(self) -> None:
@@ -75,13 +71,10 @@ class ExportProcess(QObject):
         """Block until the child has exited (tests tidying up); True when it has."""
         return self.process.state() == QProcess.ProcessState.NotRunning or self.process.waitForFinished(msecs)
 
-    def _read_output(self) -> None:
-        text = self._pending + bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace")
-        *lines, self._pending = text.split("\n")
-        for line in lines:
+    def _read_output(self, lines: list[str] | None = None) -> None:
+        for line in self.process.read_lines() if lines is None else lines:
             if line.startswith(STAGE):
                 self.progressed.emit(line[len(STAGE) :].rstrip(". \r"))
-        self._output = (self._output + "\n".join(lines) + "\n")[-4000:]  # kept for the error message
 
     def _on_process_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
@@ -89,19 +82,16 @@ class ExportProcess(QObject):
                                self.process.errorString()))
 
     def _on_exit(self, code: int, status: QProcess.ExitStatus) -> None:
-        self._read_output()
-        self._output += self._pending
+        self._read_output(self.process.read_rest())
+        output = self.process.output
         if status == QProcess.ExitStatus.NormalExit and code == 0:
             try:
                 self._end(ExportResult.from_json(self._result_file.read_text(encoding="utf-8")))
             except (OSError, ValueError, KeyError, TypeError) as e:
-                self._end(AppError("The export finished but did not say what it wrote.", UNCHANGED, f"{e}\n\n{self._output}"))
+                self._end(AppError("The export finished but did not say what it wrote.", UNCHANGED, f"{e}\n\n{output}"))
             return
-        lines = [line.strip() for line in self._output.splitlines() if line.strip()]
-        # The CLI's own words for what went wrong ("error: ..."), else its last line.
-        said = next((line[len("error:") :].strip() for line in reversed(lines) if line.startswith("error:")), "")
-        what = said or f"The export stopped unexpectedly ({lines[-1] if lines else f'exit code {code}'})."
-        self._end(AppError(what[:1].upper() + what[1:], UNCHANGED, self._output.strip()))
+        what = self.process.said() or f"The export stopped unexpectedly ({self.process.last_line() or f'exit code {code}'})."
+        self._end(AppError(what[:1].upper() + what[1:], UNCHANGED, output.strip()))
 
     def _end(self, outcome: ExportResult | AppError) -> None:
         if self._ended:  # errorOccurred and finished can both come

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, QTimer
 
+from ganstudio.app.child import ChildProcess
 from ganstudio.app.errors import RunError
 from ganstudio.app.worker import SessionSignals, TrainingJob
 from ganstudio.core.training import events as ev
 from ganstudio.core.training.follow import RunFollower
-from ganstudio.core.training.launch import ganstudio_command
 
 POLL_MS = 500  # the run folder changes a few times a second at most
 
@@ -40,14 +40,12 @@ class ProcessTrainingSession(SessionSignals):
         self.last_event: ev.Finished | None = None
         self._stop_requested = False
         self._config_file: Path | None = None
-        self._output = ""
         target = job.config.kimg if job.config else (job.length[1] if job.length and job.length[0] == "kimg" else None)
         self.follower = RunFollower(job.run_dir, target)
         if job.resuming:
             self.follower.skip_existing()
-        self.process = QProcess(self)
-        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        self.process.readyReadStandardOutput.connect(self._read_output)
+        self.process = ChildProcess(self)
+        self.process.readyReadStandardOutput.connect(self.process.read_lines)  # kept for the error message
         self.process.finished.connect(self._on_exit)
         self.process.errorOccurred.connect(self._on_process_error)
         self.timer = QTimer(self)
@@ -76,8 +74,7 @@ class ProcessTrainingSession(SessionSignals):
         return args + ([str(job.data)] if job.data else [])
 
     def start(self) -> None:
-        program, *prefix = ganstudio_command()
-        self.process.start(program, [*prefix, *self.arguments()])
+        self.process.start_ganstudio(self.arguments())
         self.timer.start()
 
     def _poll(self) -> None:
@@ -87,10 +84,6 @@ class ProcessTrainingSession(SessionSignals):
             return
         for event in events:
             self._route[type(event)].emit(event)
-
-    def _read_output(self) -> None:
-        # Kept for the error message: the workers' own words say what went wrong.
-        self._output = (self._output + bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace"))[-4000:]
 
     def _on_process_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
@@ -106,12 +99,12 @@ class ProcessTrainingSession(SessionSignals):
         finished = self.follower.finished(code if status == QProcess.ExitStatus.NormalExit else -1, self._stop_requested)
         self.last_event = finished
         if finished.reason == "error":
-            lines = [line for line in self._output.splitlines() if line.strip()]
-            said = next((line for line in reversed(lines) if line.startswith("error:")), lines[-1] if lines else "no output")
+            self.process.read_rest()
+            said = self.process.said() or self.process.last_line() or "no output"
             self.failed.emit(RunError(
-                f"Training on several GPUs stopped: {said.removeprefix('error:').strip()}",
+                f"Training on several GPUs stopped: {said}",
                 "The run keeps its last checkpoint; resume it from the start page, or train on one device.",
-                self._output,
+                self.process.output,
             ))
         self.finished.emit(finished)
         self.ended.emit()

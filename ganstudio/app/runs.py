@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ganstudio.core.training import events as ev
 from ganstudio.core.training.files import checkpoint_name, list_checkpoints
+from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.core.training.runfolder import unique_run_dir  # noqa: F401 - the app's callers import it here
 
 SAMPLE_NAME = re.compile(r"^(\d{7})\.png$")  # samples/NNNNNNN.png, the step of the grid
@@ -140,41 +142,33 @@ def list_runs(roots: list[Path]) -> list[RunInfo]:
 
 @dataclass
 class History:
-    """What log.jsonl says so far: chart series, metrics and warnings, in kimg order."""
+    """What log.jsonl says so far, as the events the run sent, in kimg order."""
 
-    progress: list[dict[str, Any]] = field(default_factory=list)
-    metrics: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    progress: list[ev.Progress] = field(default_factory=list)
+    metrics: list[ev.Metric] = field(default_factory=list)
+    warnings: list[ev.TrainingWarning] = field(default_factory=list)
 
 
 def read_history(path: Path) -> History:
-    """Parse log.jsonl. After a crash the log can run past the checkpoint a resume restarted from;
-    those records were a lost branch, so a step going backwards drops what lay beyond it."""
+    """The run's logged events. After a crash the log can run past the checkpoint a resume restarted
+    from; those records were a lost branch, so a step going backwards drops what lay beyond it."""
     history = History()
-    log = path / "log.jsonl"
-    if not log.is_file():
-        return history
-    with log.open() as f:
-        for line in f:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a crash
-            step = record.get("step", 0)
-            if "losses" in record:
-                _truncate(history.progress, step)
-                history.progress.append(record)
-            elif "metrics" in record:
-                _truncate(history.metrics, step)
-                history.metrics.append(record)
-            elif "warning" in record:
-                history.warnings.append(record)
+    events, _ = RunFolder(path).read_log()
+    for event in events:
+        if isinstance(event, ev.Progress):
+            _truncate(history.progress, event.step)
+            history.progress.append(event)
+        elif isinstance(event, ev.Metric):
+            _truncate(history.metrics, event.step)
+            history.metrics.append(event)
+        else:
+            history.warnings.append(event)
     return history
 
 
-def _truncate(records: list[dict[str, Any]], step: int) -> None:
-    while records and records[-1].get("step", 0) >= step:
-        records.pop()
+def _truncate(events: list, step: int) -> None:
+    while events and events[-1].step >= step:
+        events.pop()
 
 
 def age_text(timestamp: float, now: float | None = None) -> str:

@@ -8,7 +8,6 @@ Torch-free: it reads JSON and PNG files only.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,37 +15,40 @@ from PIL import Image
 
 from ganstudio.core.training import events as ev
 from ganstudio.core.training.files import list_checkpoints, read_json
+from ganstudio.core.training.runfolder import RunFolder
 
 
 class RunFollower:
-    """`poll()` returns the events for whatever was written since the last call."""
+    """`poll()` returns the events for whatever was written since the last call. The log's events
+    are the ones the run sent (ETA and best-checkpoint flags included); checkpoints and sample
+    grids are turned into events from the files."""
 
     def __init__(self, run_dir: Path, target_kimg: float | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.target_kimg = target_kimg
+        self._folder = RunFolder(self.run_dir)
         self._log_offset = 0
         self._seen_samples: set[str] = set()
         self._seen_checkpoints: set[int] = set()
         self._started = False
-        self._best: float | None = None
         self._batch = 0
         self.kimg = 0.0
         self.step = 0
 
     def skip_existing(self) -> None:
         """A resumed run: what is already in the folder was shown when the run was opened."""
-        log = self.run_dir / "log.jsonl"
-        self._log_offset = log.stat().st_size if log.is_file() else 0
-        self._seen_samples = {p.name for p in (self.run_dir / "samples").glob("*.png")}
-        self._seen_checkpoints = set(list_checkpoints(self.run_dir / "checkpoints"))
+        folder = self._folder
+        self._log_offset = folder.log.stat().st_size if folder.log.is_file() else 0
+        self._seen_samples = {p.name for p in folder.samples.glob("*.png")}
+        self._seen_checkpoints = set(list_checkpoints(folder.checkpoints))
         if self._seen_checkpoints:  # where the run resumes from, for the Started event
             latest = max(self._seen_checkpoints)
-            meta = read_json(self.run_dir / "checkpoints" / f"{latest:07d}.json")
+            meta = read_json(folder.checkpoints / f"{latest:07d}.json")
             self.step, self.kimg = latest, float(meta.get("kimg", 0.0))
 
     def poll(self) -> list[ev.Event]:
         events: list[ev.Event] = []
-        if not self._started and (self.run_dir / "run.json").is_file():
+        if not self._started and self._folder.exists():
             events.append(self._started_event())
         if not self._started:
             return events
@@ -56,7 +58,7 @@ class RunFollower:
         return events
 
     def _started_event(self) -> ev.Started:
-        info = read_json(self.run_dir / "run.json")
+        info = self._folder.read()
         self._started = True
         self._batch = int(info.get("config", {}).get("batch", 0) or 0)
         data = info.get("dataset", {})
@@ -65,63 +67,29 @@ class RunFollower:
         return ev.Started(info.get("config", {}), summary, self.run_dir, "several processes", resumed, int(data.get("images", 0) or 0))
 
     def _new_log_records(self) -> list[ev.Event]:
-        log = self.run_dir / "log.jsonl"
-        if not log.is_file():
-            return []
-        with log.open("rb") as f:
-            f.seek(self._log_offset)
-            chunk = f.read()
-        complete = chunk[: chunk.rfind(b"\n") + 1]  # a line being written is read next time
-        self._log_offset += len(complete)
-        out: list[ev.Event] = []
-        for line in complete.decode("utf-8", "replace").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            event = self._event_for(record)
-            if event is not None:
-                out.append(event)
-        return out
-
-    def _event_for(self, r: dict) -> ev.Event | None:
-        step, kimg = int(r.get("step", 0)), float(r.get("kimg", 0.0))
-        if "losses" in r:
-            self.step, self.kimg = step, kimg
-            speed = float(r.get("img_s", 0.0))
-            eta = fraction = None
-            if self.target_kimg:
-                fraction = min(1.0, kimg / self.target_kimg)
-                eta = max(0.0, (self.target_kimg - kimg) * 1000 / speed) if speed > 0 else None
-            return ev.Progress(step, kimg, speed, eta, fraction, r["losses"], float(r.get("d_real", 0.0)),
-                               float(r.get("d_fake", 0.0)), float(r.get("augment_p", 0.0)))
-        if "metrics" in r and "swd" in r["metrics"]:
-            value = float(r["metrics"]["swd"])
-            is_best = self._best is None or value < self._best
-            self._best = value if is_best else self._best
-            return ev.Metric(step, kimg, "swd", value, is_best)
-        if "warning" in r:
-            w = r["warning"]
-            return ev.TrainingWarning(step, kimg, str(w.get("what", "")), str(w.get("why", "")), str(w.get("action", "")))
-        return None
+        events, self._log_offset = self._folder.read_log(self._log_offset)
+        for e in events:
+            if isinstance(e, ev.Progress):
+                self.step, self.kimg = e.step, e.kimg
+        return list(events)
 
     def _new_checkpoints(self) -> list[ev.Event]:
         out: list[ev.Event] = []
-        for step in list_checkpoints(self.run_dir / "checkpoints"):
+        for step in list_checkpoints(self._folder.checkpoints):
             if step in self._seen_checkpoints:
                 continue
             self._seen_checkpoints.add(step)
             try:
-                kimg = float(read_json(self.run_dir / "checkpoints" / f"{step:07d}.json").get("kimg", self.kimg))
+                kimg = float(read_json(self._folder.checkpoints / f"{step:07d}.json").get("kimg", self.kimg))
             except Exception:  # noqa: BLE001 - a checkpoint being pruned as we look: skip it
                 continue
             self.step, self.kimg = max(self.step, step), max(self.kimg, kimg)
-            out.append(ev.CheckpointSaved(step, kimg, self.run_dir / "checkpoints" / f"{step:07d}.safetensors"))
+            out.append(ev.CheckpointSaved(step, kimg, self._folder.checkpoints / f"{step:07d}.safetensors"))
         return out
 
     def _new_samples(self) -> list[ev.Event]:
         out: list[ev.Event] = []
-        for path in sorted((self.run_dir / "samples").glob("*.png")):
+        for path in sorted(self._folder.samples.glob("*.png")):
             if path.name in self._seen_samples or not path.stem.isdigit():
                 continue
             try:
@@ -137,7 +105,7 @@ class RunFollower:
     def finished(self, exit_code: int, stop_requested: bool) -> ev.Finished:
         """The event for the end of the training process."""
         self.poll()
-        steps = list_checkpoints(self.run_dir / "checkpoints")
+        steps = list_checkpoints(self._folder.checkpoints)
         step = steps[-1] if steps else self.step
         if exit_code != 0:
             return ev.Finished(step, self.kimg, "error", f"the training processes ended with exit code {exit_code}")

@@ -43,7 +43,7 @@ from ganstudio.core.training.checkpoint import (
     save_checkpoint,
 )
 from ganstudio.core.training.distributed import World
-from ganstudio.core.training.health import HealthMonitor, diversity
+from ganstudio.core.training.health import HealthIssue, HealthMonitor, diversity
 from ganstudio.core.training.lock import RunLock
 from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.core.training.trainer import Trainer
@@ -55,7 +55,6 @@ METRIC_NAME = "swd"
 # images at Lite1's own 240 px, is the benchmark's).
 LIVE_KID_IMAGES = 512
 LIVE_KID_SIZE = 128
-SECONDARY_METRICS = ("kid",)  # announced too, but SWD marks the best checkpoint (see docs/DESIGN.md)
 
 
 def make_grid(images: torch.Tensor, cols: int) -> np.ndarray:
@@ -77,7 +76,7 @@ class TrainingRun:
         self.data = data  # folder path, or None for the demo
         self.resuming = resume
         self.world = World.from_env()
-        self.listener = listener or (lambda event: None)
+        self.listener = listener or (lambda event: None)  # the caller's; may be replaced before run()
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -85,7 +84,7 @@ class TrainingRun:
         self._metric_pool = ThreadPoolExecutor(1, thread_name_prefix="ganstudio-metric")
         self._pending_metric: tuple[int, float, Future] | None = None
         self._rollbacks = 0
-        self._pending_warnings: list = []  # health issues found while making a preview
+        self.trainer: Any = None  # built by _setup once the data is loaded (a GAN's Trainer, or the upscaler's)
         self._last_snapshot_step = self._last_metric_step = -1
 
     # ---- construction ---------------------------------------------------------------------
@@ -140,9 +139,16 @@ class TrainingRun:
             return make_demo_dataset(res, seed=0)
 
         def progress(done: int, total: int) -> None:
-            self.listener(ev.Preparing(done, total, f"decoding images from {self.data}"))
+            self._emit(ev.Preparing(done, total, f"decoding images from {self.data}"))
 
         return load_image_folder(self.data, res, classes=self.config.model.num_classes > 0, progress=progress)
+
+    def _emit(self, event: ev.Event) -> None:
+        """Every event goes to the log writer, a listener like the caller's, then to the caller's.
+        Rank 0 alone speaks for a run on several processes."""
+        if self.main:
+            self.folder.log_event(event)
+            self.listener(event)
 
     @property
     def main(self) -> bool:
@@ -153,8 +159,6 @@ class TrainingRun:
         """Train until the kimg/minutes budget is spent or stop() is called. Blocking."""
         trainer = None
         lock = RunLock(self.folder.path)
-        if not self.main:
-            self.listener = lambda event: None  # rank 0 speaks for the run
         try:
             if self.main:
                 lock.acquire()
@@ -172,13 +176,13 @@ class TrainingRun:
         except Exception as e:  # listeners (the app) must always hear how the run ended
             step, kimg = (trainer.step, trainer.images_seen / 1000) if trainer else (0, 0.0)
             finished = ev.Finished(step, kimg, "error", str(e) if isinstance(e, GanStudioError) else repr(e))
-            self.listener(finished)
+            self._emit(finished)
             raise
         finally:
             self._metric_pool.shutdown(wait=True)
             lock.release()
             self.world.close()
-        self.listener(finished)
+        self._emit(finished)
         return finished
 
     def _prepare(self) -> None:
@@ -207,7 +211,7 @@ class TrainingRun:
         if self.main:
             known_runs.remember(self.folder.path)  # so the app's Past runs lists it, wherever it lives
         self._best_value = self._read_best_value()
-        self.listener(ev.Started(cfg.to_dict(), self._dataset_summary(dataset), self.folder.path, str(self.device), resumed_from, len(dataset)))
+        self._emit(ev.Started(cfg.to_dict(), self._dataset_summary(dataset), self.folder.path, str(self.device), resumed_from, len(dataset)))
 
     # ---- what is particular to GAN training (UpscalerRun overrides these) ------------------
 
@@ -254,15 +258,9 @@ class TrainingRun:
 
     def _progress(self, stats: dict[str, float], kimg: float, speed: float, eta: float | None, fraction: float | None,
                   train_seconds: float) -> None:
-        """Log and announce one progress report (rank 0 only)."""
+        """Announce (and so log) one progress report (rank 0 only)."""
         t = self.trainer
-        losses = {k: v for k, v in stats.items() if k in ("g", "d", "r1")}
-        event = ev.Progress(t.step, kimg, speed, eta, fraction, losses, stats["d_real"], stats["d_fake"], t.ada.p)
-        self.folder.append_log(
-            {"step": t.step, "kimg": round(kimg, 4), "time": round(train_seconds, 2), "img_s": round(speed, 2),
-             "losses": losses, "d_real": stats["d_real"], "d_fake": stats["d_fake"], "augment_p": t.ada.p}
-        )
-        self.listener(event)
+        self._emit(ev.Progress(t.step, kimg, speed, eta, fraction, {**stats, "augment_p": t.ada.p}, train_seconds))
         for issue in self.health.check_progress(kimg, stats["d_real"], stats["d_fake"]):
             self._warn(issue.what, issue.why, issue.action)
 
@@ -275,12 +273,11 @@ class TrainingRun:
     def _networks(self) -> tuple[torch.nn.Module, ...]:
         return (self.trainer.G, self.trainer.D)
 
-    def _preview(self) -> np.ndarray:
-        """The preview grid (uint8 [H, W, 3]) of the current weights; GANs also check it for collapse."""
+    def _preview(self) -> tuple[np.ndarray, list[HealthIssue]]:
+        """The preview grid (uint8 [H, W, 3]) of the current weights, and what the health checks
+        found in it (a GAN's samples are checked for collapse)."""
         images = self.trainer.generate(self.grid_z, self.grid_labels)
-        for issue in self.health.check_samples(self.trainer.images_seen / 1000, images):
-            self._pending_warnings.append(issue)
-        return make_grid(images, self.config.grid_size)
+        return make_grid(images, self.config.grid_size), self.health.check_samples(self.trainer.images_seen / 1000, images)
 
     def _metric_job(self):  # noqa: ANN202 - a callable returning {name: value}, run on the metric thread
         fakes = self.trainer.generate(self.metric_z, self.metric_labels)
@@ -460,24 +457,19 @@ class TrainingRun:
         )
 
     def _warn(self, what: str, why: str, action: str) -> None:
-        if not self.main:
-            return
-        t = getattr(self, "trainer", None)
+        t = self.trainer
         step, kimg = (t.step, t.images_seen / 1000) if t else (0, 0.0)
-        if self.folder.exists():
-            self.folder.append_log({"step": step, "kimg": round(kimg, 4), "warning": {"what": what, "why": why, "action": action}})
-        self.listener(ev.TrainingWarning(step, kimg, what, why, action))
+        self._emit(ev.TrainingWarning(step, kimg, what, why, action))
 
     def _snapshot(self) -> None:
         t = self.trainer
         self._last_snapshot_step = t.step
         if not self.main:
             return
-        self._pending_warnings = []
-        grid = self._preview()
+        grid, issues = self._preview()
         path = self.folder.write_sample_grid(t.step, grid)
-        self.listener(ev.Snapshot(t.step, t.images_seen / 1000, grid, path))
-        for issue in self._pending_warnings:
+        self._emit(ev.Snapshot(t.step, t.images_seen / 1000, grid, path))
+        for issue in issues:
             self._warn(issue.what, issue.why, issue.action)
 
     def _save_checkpoint(self, *, with_metric: bool = False) -> None:
@@ -507,7 +499,7 @@ class TrainingRun:
                 f"(is the disk full or read-only?). The previous {kept}; free some space, then resume."
             ) from None
         self._prune()
-        self.listener(ev.CheckpointSaved(t.step, t.images_seen / 1000, path))
+        self._emit(ev.CheckpointSaved(t.step, t.images_seen / 1000, path))
         if with_metric:
             self._last_metric_step = t.step
             self._collect_metric(block=True)  # at most one evaluation in flight
@@ -534,9 +526,5 @@ class TrainingRun:
             self._best_value = value
             atomic_write_json(self.folder.best_json, {"step": step, "kimg": kimg, "metric": self.metric_name, "value": value})
         self._prune()  # the checkpoint held back for this metric may go now
-        self.folder.append_log({"step": step, "kimg": round(kimg, 4), "metrics": values})
-        self.listener(ev.Metric(step, kimg, self.metric_name, value, is_best))
-        for name in SECONDARY_METRICS:
-            if name in values:
-                self.listener(ev.Metric(step, kimg, name, values[name], False))
+        self._emit(ev.Metric(step, kimg, values, self.metric_name, is_best))
         self._check_metric(kimg, value)

@@ -16,6 +16,7 @@ from PIL import Image
 import ganstudio
 from ganstudio.core.config import TrainConfig
 from ganstudio.core.errors import CheckpointError
+from ganstudio.core.training import events as ev
 from ganstudio.core.training.files import (
     SCHEMA_VERSION,
     atomic_write_json,
@@ -90,6 +91,30 @@ class RunFolder:
     def append_log(self, record: dict[str, Any]) -> None:
         with self.log.open("a") as f:
             f.write(json.dumps(record) + "\n")
+
+    def log_event(self, event: ev.Event) -> None:
+        """The log writer, a listener like any other: appends each event the log keeps."""
+        if isinstance(event, ev.LoggedEvent) and self.exists():
+            self.append_log(event.to_record())
+
+    def read_log(self, offset: int = 0) -> tuple[list[ev.LoggedEvent], int]:
+        """The events logged from byte `offset` on, and the offset after the last whole line (a
+        line being written, or cut short by a crash, is left for the next read)."""
+        if not self.log.is_file():
+            return [], offset
+        with self.log.open("rb") as f:
+            f.seek(offset)
+            chunk = f.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        events = []
+        for line in complete.decode("utf-8", "replace").splitlines():
+            try:
+                event = ev.event_from_record(json.loads(line))
+            except (ValueError, TypeError, KeyError, AttributeError, StopIteration):
+                continue  # a damaged line: the rest of the log still reads
+            if event is not None:
+                events.append(event)
+        return events, offset + len(complete)
 
     def write_sample_grid(self, step: int, grid: np.ndarray) -> Path:
         path = self.samples / f"{checkpoint_name(step)}.png"

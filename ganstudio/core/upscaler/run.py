@@ -7,7 +7,6 @@ NaN rollback, pause and stop) with the GAN-specific hooks replaced by the upscal
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -56,7 +55,7 @@ class UpscalerRun(TrainingRun):
             return make_demo_dataset(res, count=256, seed=0)
 
         def progress(done: int, total: int) -> None:
-            self.listener(ev.Preparing(done, total, f"decoding images from {self.data}"))
+            self._emit(ev.Preparing(done, total, f"decoding images from {self.data}"))
 
         return load_image_folder(self.data, res, classes=False, progress=progress)
 
@@ -80,10 +79,7 @@ class UpscalerRun(TrainingRun):
     def _progress(self, stats: dict[str, float], kimg: float, speed: float, eta: float | None, fraction: float | None,
                   train_seconds: float) -> None:
         t = self.trainer
-        lr = t.learning_rate()
-        self.folder.append_log({"step": t.step, "kimg": round(kimg, 4), "time": round(train_seconds, 2),
-                                "img_s": round(speed, 2), "losses": stats, "lr": lr})
-        self.listener(ev.Progress(t.step, kimg, speed, eta, fraction, stats, math.nan, math.nan, 0.0))
+        self._emit(ev.Progress(t.step, kimg, speed, eta, fraction, {**stats, "lr": t.learning_rate()}, train_seconds))
 
     def _halve_learning_rates(self) -> str:
         t = self.trainer
@@ -94,13 +90,13 @@ class UpscalerRun(TrainingRun):
     def _networks(self) -> tuple[torch.nn.Module, ...]:
         return (self.trainer.net,)
 
-    def _preview(self) -> np.ndarray:
-        """Rows of (bicubic | model | original) for the first grid_size validation pairs."""
+    def _preview(self) -> tuple[np.ndarray, list]:
+        """Rows of (bicubic | model | original) for the first grid_size validation pairs; no health checks."""
         n, s = self.config.grid_size, self.config.scale
         lr, hr = self.val_lr[:n], self.val_hr[:n]
         rows = torch.cat([bicubic(lr, s), self.trainer.upscale(lr), hr], dim=3)  # side by side
         grid = torch.cat(list(rows), dim=1)  # rows stacked: [3, n*H, 3*W]
-        return grid.mul(255).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+        return grid.mul(255).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy(), []
 
     def _metric_job(self):  # noqa: ANN202
         out = self.trainer.upscale(self.val_lr)
