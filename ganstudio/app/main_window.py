@@ -25,7 +25,7 @@ from ganstudio.app.settings import Settings
 from ganstudio.app.start_page import StartPage
 from ganstudio.app.tasks import BackgroundTask
 from ganstudio.app.theme import apply_theme
-from ganstudio.app.train_page import TrainPage
+from ganstudio.app.train_page import Controls, TrainPage
 from ganstudio.app.upscale import UpscalePage
 from ganstudio.app.upscale.page import dropped_paths
 from ganstudio.core.training.known_runs import known_runs
@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         t.error.connect(self.show_error)
         t.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         t.export_requested.connect(self.export_run)
-        t.state_changed.connect(self._update_actions)
+        t.controls_changed.connect(self._update_actions)
         t.explore_requested.connect(self.explore_model)
         e = self.explore_page
         e.back_requested.connect(lambda: self.pages.setCurrentWidget(self._before_explore))
@@ -195,16 +195,15 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents, "List the shortcuts")
         self._action(help_menu, "&About GAN Studio", self.show_about, None, "Version and licence")
-        self._update_actions(t.state)
+        self._update_actions(t.controls())
 
-    def _update_actions(self, state: str) -> None:
-        t = self.train_page
-        self.start_action.setEnabled(t.start_button.isEnabled())
-        self.pause_action.setEnabled(t.pause_button.isEnabled())
-        self.stop_action.setEnabled(t.stop_button.isEnabled())
-        self.snapshot_action.setEnabled(t.snapshot_button.isEnabled())
-        self.export_action.setEnabled(t.export_button.isEnabled())
-        self.save_timeline_action.setEnabled(t.run_dir is not None)
+    def _update_actions(self, c: Controls) -> None:
+        self.start_action.setEnabled(c.start)
+        self.pause_action.setEnabled(c.pause)
+        self.stop_action.setEnabled(c.stop)
+        self.snapshot_action.setEnabled(c.snapshot)
+        self.export_action.setEnabled(c.export)
+        self.save_timeline_action.setEnabled(c.save_timeline)
 
     # ---- pages ------------------------------------------------------------------------
 
@@ -273,7 +272,7 @@ class MainWindow(QMainWindow):
 
     def start_training(self) -> None:
         """Training > Start: the run set up on the train page, shown while it starts."""
-        if self.train_page.start_button.isEnabled():
+        if self.train_page.controls().start:
             self.show_train()
             self.train_page.start()
 

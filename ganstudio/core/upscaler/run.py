@@ -1,5 +1,5 @@
 """An upscaler training run: TrainingRun's driver (run folder, lock, events, checkpoints, resume,
-NaN rollback, pause and stop) with the GAN-specific hooks replaced by the upscaler's.
+NaN rollback, pause and stop) with the upscaler's task in place of the GAN's.
 
     run = UpscalerRun.new("runs/flowers-x2", UpscalerConfig(scale=2, kimg=50), data="~/flowers")
     run.run()
@@ -7,7 +7,7 @@ NaN rollback, pause and stop) with the GAN-specific hooks replaced by the upscal
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -15,9 +15,11 @@ import torch.nn.functional as F
 
 from ganstudio.core.data import ImageDataset, load_image_folder, make_demo_dataset
 from ganstudio.core.errors import CheckpointError, GanStudioError
-from ganstudio.core.training import events as ev
+from ganstudio.core.training.distributed import World
+from ganstudio.core.training.health import HealthIssue
 from ganstudio.core.training.run import TrainingRun
 from ganstudio.core.training.runfolder import RunFolder
+from ganstudio.core.training.task import DecodeProgress, Task
 from ganstudio.core.upscaler.config import TASK, UpscalerConfig
 from ganstudio.core.upscaler.trainer import UpscalerTrainer
 
@@ -34,9 +36,79 @@ def bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
     return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False).clamp(0, 1)
 
 
-class UpscalerRun(TrainingRun):
+class UpscalerTask:
+    """Upscaler training: validation pairs, their PSNR over bicubic, and a side-by-side preview."""
+
     metric_name = METRIC
     metric_lower_is_better = False
+
+    def __init__(self, config: UpscalerConfig) -> None:
+        self.config = config
+        self.trainer: UpscalerTrainer = None  # type: ignore[assignment] - built by setup()
+        self.val_lr = self.val_hr = torch.empty(0)
+        self.bicubic_psnr = 0.0
+
+    def load_data(self, source: str | None, progress: DecodeProgress) -> ImageDataset:
+        res = self.config.resolution
+        if source is None:
+            return make_demo_dataset(res, count=256, seed=0)
+        return load_image_folder(source, res, classes=False, progress=progress)
+
+    def dataset_summary(self, dataset: ImageDataset) -> str:
+        return dataset.summary(with_classes=False)
+
+    def setup(self, dataset: ImageDataset, device: torch.device, world: World) -> tuple[dict[str, Any], list[HealthIssue]]:
+        cfg = self.config
+        if world.distributed:
+            raise GanStudioError("upscaler training runs in one process; leave out --nproc")
+        if len(dataset) == 0:
+            raise GanStudioError(f"{dataset.source} holds no usable images")
+        self.trainer = UpscalerTrainer(cfg, dataset.images, device)
+        # Fixed validation pairs (plain bicubic downscale, no degradation): comparable across the run.
+        g = torch.Generator().manual_seed(cfg.seed + 2)
+        self.val_lr, self.val_hr = self.trainer.sample_pairs(cfg.metric_images, g, degrade=0.0)
+        self.bicubic_psnr = psnr(bicubic(self.val_lr, cfg.scale), self.val_hr)
+        return {"name": dataset.name, "source": dataset.source, "fingerprint": dataset.fingerprint,
+                "images": len(dataset), "skipped": len(dataset.skipped), "classes": []}, []  # fmt: skip
+
+    def stats(self, raw: dict[str, float]) -> dict[str, float]:
+        return {**raw, "lr": self.trainer.learning_rate()}
+
+    def check_progress(self, kimg: float, stats: dict[str, float]) -> list[HealthIssue]:
+        return []
+
+    def preview(self) -> tuple[np.ndarray, list[HealthIssue]]:
+        """Rows of (bicubic | model | original) for the first grid_size validation pairs."""
+        n, s = self.config.grid_size, self.config.scale
+        lr, hr = self.val_lr[:n], self.val_hr[:n]
+        rows = torch.cat([bicubic(lr, s), self.trainer.upscale(lr), hr], dim=3)  # side by side
+        grid = torch.cat(list(rows), dim=1)  # rows stacked: [3, n*H, 3*W]
+        return grid.mul(255).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy(), []
+
+    def metric_job(self) -> Callable[[], dict[str, float]]:
+        out = self.trainer.upscale(self.val_lr)
+        hr, base = self.val_hr, self.bicubic_psnr
+
+        def measure() -> dict[str, float]:
+            value = psnr(out, hr)
+            return {METRIC: round(value - base, 4), "psnr": round(value, 3), "psnr_bicubic": round(base, 3)}
+
+        return measure
+
+    def check_metric(self, kimg: float, value: float) -> list[HealthIssue]:
+        return []
+
+    def on_nan(self) -> str:
+        self.trainer.halve_learning_rate()
+        return f"halved the learning rate (now {self.trainer.learning_rate():.2g})"
+
+    def networks(self) -> tuple[torch.nn.Module, ...]:
+        return (self.trainer.net,)
+
+
+class UpscalerRun(TrainingRun):
+    """TrainingRun for an upscaler: its config read and checked as one, the upscaler's task."""
+
     config: UpscalerConfig  # type: ignore[assignment]
 
     @staticmethod
@@ -49,64 +121,6 @@ class UpscalerRun(TrainingRun):
         except (TypeError, ValueError) as e:
             raise CheckpointError(f"{folder.run_json} holds an invalid configuration: {e}") from None
 
-    def _load_data(self) -> ImageDataset:
-        res = self.config.resolution
-        if self.data is None:
-            return make_demo_dataset(res, count=256, seed=0)
-
-        def progress(done: int, total: int) -> None:
-            self._emit(ev.Preparing(done, total, f"decoding images from {self.data}"))
-
-        return load_image_folder(self.data, res, classes=False, progress=progress)
-
-    def _dataset_summary(self, dataset: ImageDataset) -> str:
-        return dataset.summary(with_classes=False)
-
-    def _setup(self, dataset: ImageDataset) -> dict[str, Any]:
-        cfg = self.config
-        if self.world.distributed:
-            raise GanStudioError("upscaler training runs in one process; leave out --nproc")
-        if len(dataset) == 0:
-            raise GanStudioError(f"{self.data} holds no usable images")
-        self.trainer = UpscalerTrainer(cfg, dataset.images, self.device)
-        # Fixed validation pairs (plain bicubic downscale, no degradation): comparable across the run.
-        g = torch.Generator().manual_seed(cfg.seed + 2)
-        self.val_lr, self.val_hr = self.trainer.sample_pairs(cfg.metric_images, g, degrade=0.0)
-        self.bicubic_psnr = psnr(bicubic(self.val_lr, cfg.scale), self.val_hr)
-        return {"name": dataset.name, "source": dataset.source, "fingerprint": dataset.fingerprint,
-                "images": len(dataset), "skipped": len(dataset.skipped), "classes": []}
-
-    def _progress(self, stats: dict[str, float], kimg: float, speed: float, eta: float | None, fraction: float | None,
-                  train_seconds: float) -> None:
-        t = self.trainer
-        self._emit(ev.Progress(t.step, kimg, speed, eta, fraction, {**stats, "lr": t.learning_rate()}, train_seconds))
-
-    def _halve_learning_rates(self) -> str:
-        t = self.trainer
-        t.lr_scale *= 0.5
-        t.opt = t._adam()
-        return f"halved the learning rate (now {t.learning_rate():.2g})"
-
-    def _networks(self) -> tuple[torch.nn.Module, ...]:
-        return (self.trainer.net,)
-
-    def _preview(self) -> tuple[np.ndarray, list]:
-        """Rows of (bicubic | model | original) for the first grid_size validation pairs; no health checks."""
-        n, s = self.config.grid_size, self.config.scale
-        lr, hr = self.val_lr[:n], self.val_hr[:n]
-        rows = torch.cat([bicubic(lr, s), self.trainer.upscale(lr), hr], dim=3)  # side by side
-        grid = torch.cat(list(rows), dim=1)  # rows stacked: [3, n*H, 3*W]
-        return grid.mul(255).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy(), []
-
-    def _metric_job(self):  # noqa: ANN202
-        out = self.trainer.upscale(self.val_lr)
-        hr, base = self.val_hr, self.bicubic_psnr
-
-        def measure() -> dict[str, float]:
-            value = psnr(out, hr)
-            return {METRIC: round(value - base, 4), "psnr": round(value, 3), "psnr_bicubic": round(base, 3)}
-
-        return measure
-
-    def _check_metric(self, kimg: float, value: float) -> None:
-        pass
+    @staticmethod
+    def _make_task(config: UpscalerConfig) -> Task:  # type: ignore[override]
+        return UpscalerTask(config)

@@ -37,6 +37,11 @@ class UpscalerTrainer:
     def _adam(self) -> torch.optim.Adam:
         return torch.optim.Adam(self.net.parameters(), lr=self.learning_rate(), betas=(0.9, 0.99))
 
+    def halve_learning_rate(self) -> None:
+        """After a NaN rollback: half the rate from now on, with fresh optimiser moments."""
+        self.lr_scale *= 0.5
+        self.opt = self._adam()
+
     def learning_rate(self) -> float:
         """Cosine decay from lr to lr * lr_final over the kimg budget; constant without one."""
         cfg = self.cfg
