@@ -187,14 +187,15 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
 def open_upscaler(model: str, scale: int | None, device: str = "auto"):  # noqa: ANN201 - Upscaler, imported lazily
     """`builtin` (x2 unless scale 4) or a path, with a note on stderr when CUDA was wanted but not used."""
-    from ganstudio.infer.builtin import BUILTIN, BUILTIN_SCALES, builtin_upscaler_path
+    from ganstudio.infer.builtin import BUILTIN, BUILTIN_SCALES, builtin_upscaler_name, builtin_upscaler_path
     from ganstudio.infer.upscale import Upscaler
 
     if model == BUILTIN:
         if scale is not None and scale not in BUILTIN_SCALES:
             raise UsageError(f"the built-in upscaler does x2 and x4, not x{scale}")
         chosen = scale or 2
-        upscaler = Upscaler(builtin_upscaler_path(chosen), device, name=f"builtin-x{chosen}")
+        path = builtin_upscaler_path(chosen)
+        upscaler = Upscaler(path, device, name=builtin_upscaler_name(path))
     else:
         upscaler = Upscaler(model, device)
     if upscaler.device_note:

@@ -196,3 +196,4 @@ def _worded_by_core(original: OSError) -> CheckpointError:
 def test_describe_words_every_failure(exc, kind, words):
     error = describe(exc)
     assert isinstance(error, kind) and words in error.what and error.todo
+    assert error.cause is exc  # code acts on the kind of failure, never on the words

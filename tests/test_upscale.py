@@ -245,3 +245,12 @@ def test_folder_batch_cancel_keeps_what_was_written_and_skips_bad_files(tmp_path
     assert result.cancelled and [p.name for p, _ in result.failed] == ["broken.png"]
     assert sorted(p.name for p in result.written) == ["img0-x2.png", "img2-x2.png"]
     assert sorted(p.name for p in (tmp_path / "out").rglob("*.png")) == ["img0-x2.png", "img2-x2.png"]
+
+
+def test_shipped_upscalers_are_known_by_their_path_not_their_file_name(tmp_path):
+    from ganstudio.infer.builtin import builtin_upscaler_name, builtin_upscaler_path
+
+    assert [builtin_upscaler_name(builtin_upscaler_path(s)) for s in (2, 4)] == ["builtin-x2", "builtin-x4"]
+    lookalike = tmp_path / "ganstudio-general-x2.onnx"  # a user's own file of the same name
+    lookalike.write_bytes(builtin_upscaler_path(2).read_bytes())
+    assert builtin_upscaler_name(lookalike) is None

@@ -25,6 +25,7 @@ class AppError(GanStudioError):
         self.what = what
         self.todo = todo
         self.details = details
+        self.cause: BaseException | None = None  # the exception it describes, for code that acts on its kind
 
 
 class FolderError(AppError):
@@ -75,11 +76,18 @@ FREE_SPACE = "Free some space (old runs in the runs folder are a good place to s
 
 
 def describe(exc: BaseException, *, doing: str = "training") -> AppError:
-    """The AppError to show for `exc`, raised while `doing` something ("training", "exporting").
-    Only training talks about the run and resuming it; our own errors (GanStudioError) are expected
-    and already say what is wrong, so only the others carry a traceback for a bug report."""
+    """The AppError to show for `exc`, raised while `doing` something ("training", "exporting"),
+    with `exc` as its cause. Only training talks about the run and resuming it; our own errors
+    (GanStudioError) are expected and already say what is wrong, so only the others carry a
+    traceback for a bug report."""
     if isinstance(exc, AppError):
         return exc
+    error = _describe(exc, doing)
+    error.cause = exc
+    return error
+
+
+def _describe(exc: BaseException, doing: str) -> AppError:
     training = doing == "training"
     kept = f" {KEEPS_RUN}" if training else ""
     again = "resume." if training else "try again."

@@ -26,11 +26,20 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "resources"
 
 
+def _builtin_file(scale: int) -> Path:
+    return resources_dir() / "upscalers" / f"ganstudio-general-x{scale}.onnx"
+
+
+def builtin_upscaler_name(path: Path) -> str | None:
+    """The name a shipped upscaler goes by ("builtin-x2"), or None for any other model."""
+    return next((f"{BUILTIN}-x{s}" for s in BUILTIN_SCALES if Path(path) == _builtin_file(s)), None)
+
+
 def builtin_upscaler_path(scale: int) -> Path:
     """resources/upscalers/ganstudio-general-x{scale}.onnx, with a clear message when it is missing."""
     if scale not in BUILTIN_SCALES:
         raise ModelError(f"the built-in upscaler comes in x{' and x'.join(map(str, BUILTIN_SCALES))}, not x{scale}")
-    path = resources_dir() / "upscalers" / f"ganstudio-general-x{scale}.onnx"
+    path = _builtin_file(scale)
     if not path.is_file():
         raise ModelError(f"the built-in x{scale} upscaler is missing ({path}); reinstall GAN Studio")
     return path

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from ganstudio.errors import Cancelled, GanStudioError
-from ganstudio.infer.errors import ModelError
+from ganstudio.infer.errors import ModelError, NotAnUpscalerError
 from ganstudio.infer.metadata import declared_scale
 from ganstudio.infer.session import Device, open_session
 
@@ -79,8 +79,8 @@ class Upscaler:
 
     # ---- what kind of model is this -----------------------------------------------------------
 
-    def _not_upscaler(self, why: str) -> ModelError:
-        return ModelError(
+    def _not_upscaler(self, why: str) -> NotAnUpscalerError:
+        return NotAnUpscalerError(
             f"{self.path} is not an image upscaler ({why}). An upscaler takes one image [N, 3, h, w] and "
             "returns one image [N, 3, s*h, s*w]; GAN generators open on the Explore page instead."
         )

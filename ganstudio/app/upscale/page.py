@@ -29,7 +29,8 @@ from ganstudio.app.explore.image_view import to_pixmap
 from ganstudio.app.explore.jobs import JobBar
 from ganstudio.app.tasks import BackgroundTask
 from ganstudio.app.upscale.compare import CompareView
-from ganstudio.infer.builtin import BUILTIN, BUILTIN_SCALES, builtin_upscaler_path
+from ganstudio.infer.builtin import BUILTIN, BUILTIN_SCALES, builtin_upscaler_name, builtin_upscaler_path
+from ganstudio.infer.errors import NotAnUpscalerError
 from ganstudio.infer.upscale_files import (
     ImageReadError, SourceImage, collect_inputs, output_name, read_image, upscale_files, upscale_image,
 )
@@ -320,8 +321,7 @@ class UpscalePage(QWidget):
 
         with self._models_lock:
             if path not in self._models:
-                name = f"builtin-x{path.stem[-1]}" if path.stem.startswith("ganstudio-general-x") else None
-                self._models[path] = Upscaler(path, self.device, name=name)
+                self._models[path] = Upscaler(path, self.device, name=builtin_upscaler_name(path))
             return self._models[path]
 
     def _model_ready(self, model) -> None:  # noqa: ANN001
@@ -520,7 +520,7 @@ class UpscalePage(QWidget):
         self.compare.clear("This image could not be upscaled.")
         self.error.emit(UpscaleError(error.what, "Choose another image or another model; nothing already saved is affected.",
                                      error.details))
-        if self.model_choice().kind == "file" and "not an image upscaler" in error.what:
+        if self.model_choice().kind == "file" and isinstance(error.cause, NotAnUpscalerError):
             self._model_failed(self.model_choice(), error)
 
     def _preview_ended(self) -> None:
