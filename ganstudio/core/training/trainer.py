@@ -112,10 +112,7 @@ class Trainer:
         if all_labels is not None:
             fake_labels = all_labels[torch.randperm(all_labels.shape[0], device=self.device, generator=self.rng)][self.share]
         z = torch.randn(cfg.batch, cfg.model.latent_dim, device=self.device, generator=self.rng)[self.share]
-        if self.accumulation > 1:
-            d_loss, g_loss, real_logits, fake_logits = self._step_in_passes(real, labels, z, fake_labels)
-        else:
-            d_loss, g_loss, real_logits, fake_logits = self._step_in_one_pass(real, labels, z, fake_labels)
+        d_loss, g_loss, real_logits, fake_logits = self._step(real, labels, z, fake_labels)
 
         if self.world.distributed:
             self.world.mean_(self.G.mapping.w_avg)  # each rank moved it towards its own slice's mean
@@ -135,66 +132,46 @@ class Trainer:
         s["d_fake"] += torch.sigmoid(fake_logits.detach()).mean()
         s["n"] += 1
 
-    def _step_in_one_pass(self, real, labels, z, fake_labels):  # noqa: ANN001, ANN202 - tensors
-        with self._autocast():
-            fake = self.G_train(z, fake_labels, update_w_avg=True)
-            # D step: push D(real) up and D(fake) down.
-            self.D.requires_grad_(True)
-            real_logits = self.D_train(self._augment(real), labels).float()
-            fake_logits = self.D_train(self._augment(fake.detach()), fake_labels).float()
-            d_loss = self._d_loss(real_logits, fake_logits)
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
-
-        if self.cfg.r1_gamma > 0 and self.step % self.cfg.r1_interval == 0:
-            self._r1_step(real, labels)
-
-        # G step against the updated D, through the same fakes (as the DCGAN example does). D is
-        # frozen here, so it is called directly: only G's gradients are averaged across ranks.
-        self.D.requires_grad_(False)
-        with self._autocast():
-            g_logits = self.D(self._augment(fake), fake_labels).float()
-            g_loss = self._g_loss(g_logits)
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.opt_g.step()
-        return d_loss, g_loss, real_logits, fake_logits
-
-    def _step_in_passes(self, real, labels, z, fake_labels):  # noqa: ANN001, ANN202 - tensors
-        """The same step in `accumulation` smaller passes whose gradients add up (after the GPU ran
-        out of memory). Holding every pass's fakes for the G step would defeat the point, so G
-        makes them again there: a little more compute, a fraction of the memory."""
+    def _step(self, real, labels, z, fake_labels):  # noqa: ANN001, ANN202 - tensors
+        """A D update, then a G update against the updated D, in `accumulation` passes whose
+        gradients add up (more than one only after the GPU ran out of memory). In one pass G's
+        fakes are made once and reused for the G step (as the DCGAN example does); over several,
+        holding every pass's fakes would defeat the point, so G makes them again there."""
         n = self.accumulation
+        reuse = n == 1
 
         def passes(t: torch.Tensor | None) -> list[torch.Tensor | None]:
             return list(t.chunk(n)) if t is not None else [None] * n
 
+        # D step: push D(real) up and D(fake) down.
         self.D.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)
-        d_loss, real_logits, fake_logits = 0.0, [], []
+        d_loss, real_logits, fake_logits, kept = 0.0, [], [], []
         for r, lab, zz, flab in zip(passes(real), passes(labels), passes(z), passes(fake_labels)):
             with self._autocast():
-                with torch.no_grad():
-                    fake = self.G(zz, flab, update_w_avg=True)
+                with nullcontext() if reuse else torch.no_grad():
+                    fake = (self.G_train if reuse else self.G)(zz, flab, update_w_avg=True)
                 rl = self.D_train(self._augment(r), lab).float()
-                fl = self.D_train(self._augment(fake), flab).float()
+                fl = self.D_train(self._augment(fake.detach()), flab).float()
                 loss = self._d_loss(rl, fl) / n
             loss.backward()
             d_loss = d_loss + loss.detach()
             real_logits.append(rl.detach())
             fake_logits.append(fl.detach())
+            kept.append(fake if reuse else None)
         self.opt_d.step()
 
         if self.cfg.r1_gamma > 0 and self.step % self.cfg.r1_interval == 0:
             self._r1_step(real, labels)
 
+        # G step. D is frozen here, so it is called directly: only G's gradients are averaged across ranks.
         self.D.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss = 0.0
-        for zz, flab in zip(passes(z), passes(fake_labels)):
+        for zz, flab, fake in zip(passes(z), passes(fake_labels), kept):
             with self._autocast():
-                loss = self._g_loss(self.D(self._augment(self.G_train(zz, flab)), flab).float()) / n
+                fake = fake if fake is not None else self.G_train(zz, flab)
+                loss = self._g_loss(self.D(self._augment(fake), flab).float()) / n
             loss.backward()
             g_loss = g_loss + loss.detach()
         self.opt_g.step()
