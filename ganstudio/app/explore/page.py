@@ -363,7 +363,7 @@ class ExplorePage(QWidget):
             return
         r, info = self.recipe, self.model.info
         self.focus_seq = self.worker.submit(FOCUS, r.z(info.latent_dim)[None], psi=r.psi, class_index=r.class_index,
-                                            w_offset=r.w_offset(info)[None], tag=r)
+                                            w_offset=r.w_offset(info)[None], tag=r, then=self._show_focus)
         if self.tabs.currentWidget() is self.variations:
             self._render_variations()
 
@@ -371,7 +371,8 @@ class ExplorePage(QWidget):
         if self.model is None:
             return
         key = (self.controls.psi, self.controls.class_index)
-        self.worker.submit(f"grid:{page}", self.model.z_for_seeds(seeds), psi=key[0], class_index=key[1], tag=(page, seeds, key))
+        self.worker.submit(f"grid:{page}", self.model.z_for_seeds(seeds), psi=key[0], class_index=key[1], tag=(page, seeds, key),
+                           then=self._show_grid_page)
 
     def _render_variations(self) -> None:
         if self.model is None or self.recipe is None:
@@ -380,44 +381,51 @@ class ExplorePage(QWidget):
         offsets = r.w_offset(info) + variation_offsets(info.directions, VARIATIONS, self.variations.spread,
                                                        key=self.variations.key, w_dim=info.w_dim)
         z = np.repeat(r.z(info.latent_dim)[None], VARIATIONS, axis=0)
-        self.worker.submit("variations", z, psi=r.psi, class_index=r.class_index, w_offset=offsets, tag=(r, offsets))
+        self.worker.submit("variations", z, psi=r.psi, class_index=r.class_index, w_offset=offsets, tag=(r, offsets),
+                           then=self._show_variations)
 
     def _render_strip(self) -> None:
         spec = self.interpolation.spec
         if self.model is None or spec is None:
             return
-        self.worker.submit_fn("strip", lambda model: np.stack(list(spec.frames(model, PREVIEW))), tag=spec)
+        self.worker.submit_fn("strip", lambda model: np.stack(list(spec.frames(model, PREVIEW))), tag=spec, then=self._show_strip)
 
     def _rendered(self, r: Rendered) -> None:
-        if r.model_serial != self.serial:
-            return  # for a model no longer open
-        if r.slot == FOCUS:
-            if r.seq < self._focus_shown:
-                return  # an older request that finished late
-            self._focus_shown = r.seq
-            self.shown = (r.tag, r.images[0])
-            self.grid.select_seed(r.tag.seed)  # the highlight is always the seed enlarged
-            self.focus.set_image(r.images[0], r.seq)
-            self.variations.set_centre(r.images[0])
-            self._update_caption()
-        elif r.slot.startswith("grid:"):
-            page, seeds, key = r.tag
-            if key == (self.controls.psi, self.controls.class_index) and page < self.grid.pages:
-                self.grid.set_page(page, seeds, r.images)
-        elif r.slot == "variations":
-            recipe, offsets = r.tag
-            if recipe == self.recipe:
-                self._variation_offsets = offsets
-                self.variations.set_images(r.images)
-        elif r.slot == "strip" and r.tag is self.interpolation.spec:
+        if r.model_serial == self.serial:  # else for a model no longer open
+            r.deliver()
+
+    def _show_focus(self, r: Rendered) -> None:
+        if r.seq < self._focus_shown:
+            return  # an older request that finished late
+        self._focus_shown = r.seq
+        self.shown = (r.tag, r.images[0])
+        self.grid.select_seed(r.tag.seed)  # the highlight is always the seed enlarged
+        self.focus.set_image(r.images[0], r.seq)
+        self.variations.set_centre(r.images[0])
+        self._update_caption()
+
+    def _show_grid_page(self, r: Rendered) -> None:
+        page, seeds, key = r.tag
+        if key == (self.controls.psi, self.controls.class_index) and page < self.grid.pages:
+            self.grid.set_page(page, seeds, r.images)
+
+    def _show_variations(self, r: Rendered) -> None:
+        recipe, offsets = r.tag
+        if recipe == self.recipe:
+            self._variation_offsets = offsets
+            self.variations.set_images(r.images)
+
+    def _show_strip(self, r: Rendered) -> None:
+        if r.tag is self.interpolation.spec:
             self.interpolation.set_strip(r.images)
-        elif r.slot == "favourites":
-            # They came from the settings: adding them must not rewrite the settings once per image.
-            self.favourites.blockSignals(True)
-            for recipe, image in zip(r.tag, r.images):
-                self.favourites.add(recipe, image, self.model.info)
-            self.favourites.blockSignals(False)
-            self.favourites.unsaved = False
+
+    def _show_favourites(self, r: Rendered) -> None:
+        # They came from the settings: adding them must not rewrite the settings once per image.
+        self.favourites.blockSignals(True)
+        for recipe, image in zip(r.tag, r.images):
+            self.favourites.add(recipe, image, self.model.info)
+        self.favourites.blockSignals(False)
+        self.favourites.unsaved = False
 
     # ---- favourites kept between sessions ---------------------------------------------------
 
@@ -445,7 +453,7 @@ class ExplorePage(QWidget):
             return np.concatenate([m.images(r.z(info.latent_dim)[None], psi=r.psi, class_index=r.class_index,
                                             w_offset=r.w_offset(info)[None]) for r in recipes])
 
-        self.worker.submit_fn("favourites", render, tag=recipes)
+        self.worker.submit_fn("favourites", render, tag=recipes, then=self._show_favourites)
 
     def _update_caption(self) -> None:
         if self.shown is None or self.model is None:

@@ -4,7 +4,8 @@ into uint8 arrays, so the GUI thread never runs inference.
 Each request goes to a named slot ("focus", "variations", "grid:3", ...). A slot holds only its
 newest request: while the thread is busy, a slider drag overwrites the focus slot many times and
 only the last value is drawn (stale requests are dropped, never queued). The focus slot goes first,
-so the image under the user's hand wins over grid pages and thumbnails.
+so the image under the user's hand wins over grid pages and thumbnails. The slot only schedules:
+each request names the handler its images go to (`then`, called on the GUI thread).
 
 Only numpy arrays and plain dataclasses cross the thread line; they become QImages on the GUI
 thread (see gc_guard: no Qt object may be freed on this thread)."""
@@ -39,6 +40,7 @@ class RenderRequest:
     model_serial: int
     tag: object = None  # the caller's own note (which seeds, which recipe), handed back untouched
     fn: Callable[[Any], np.ndarray] | None = None  # instead of z...: fn(model) -> images (strips, paths)
+    then: Callable[["Rendered"], None] | None = None  # the caller's handler, called on the GUI thread
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class Rendered:
     images: np.ndarray  # uint8 [N, H, W, 3]
     seconds: float
     tag: object = None
+    then: Callable[["Rendered"], None] | None = None
+
+    def deliver(self) -> None:
+        """Hand the images to the handler the request named (on the GUI thread)."""
+        if self.then is not None:
+            self.then(self)
 
 
 class ModelOpenError(AppError):
@@ -106,7 +114,7 @@ class RenderWorker(QThread):
         self._ensure_running()
 
     def submit(self, slot: str, z: np.ndarray, *, psi: float | np.ndarray = 1.0, class_index: int | None = None,
-               w_offset: np.ndarray | None = None, tag: object = None) -> int:
+               w_offset: np.ndarray | None = None, tag: object = None, then: Callable[[Rendered], None] | None = None) -> int:
         """Queue a render for `slot`, replacing any older one still waiting there; returns its number."""
         with self._cond:
             self._seq += 1
@@ -116,19 +124,20 @@ class RenderWorker(QThread):
             if w_offset is None:
                 w_offset = np.zeros((len(z), self.model.info.w_dim if self.model else 0), np.float32)
             self._pending[slot] = RenderRequest(slot, z, psi, class_index, np.asarray(w_offset, np.float32),
-                                                self._seq, self.model_serial, tag)
+                                                self._seq, self.model_serial, tag, then=then)
             self._cond.notify()
         self._ensure_running()
         return self._seq
 
-    def submit_fn(self, slot: str, fn: Callable[[Any], np.ndarray], tag: object = None) -> int:
+    def submit_fn(self, slot: str, fn: Callable[[Any], np.ndarray], tag: object = None,
+                  then: Callable[[Rendered], None] | None = None) -> int:
         """Queue `fn(model) -> uint8 images` for `slot` (e.g. frames along a path), like submit()."""
         with self._cond:
             self._seq += 1
             if slot in self._pending:
                 self.dropped += 1
             empty = np.zeros((0, 0), np.float32)
-            self._pending[slot] = RenderRequest(slot, empty, 1.0, None, empty, self._seq, self.model_serial, tag, fn)
+            self._pending[slot] = RenderRequest(slot, empty, 1.0, None, empty, self._seq, self.model_serial, tag, fn, then)
             self._cond.notify()
         self._ensure_running()
         return self._seq
@@ -199,7 +208,7 @@ class RenderWorker(QThread):
         except Exception as e:  # noqa: BLE001
             self._render_failed.emit(describe(e, doing="generating images"))
             return
-        self._rendered.emit(Rendered(r.slot, r.seq, r.model_serial, images, time.perf_counter() - start, r.tag))
+        self._rendered.emit(Rendered(r.slot, r.seq, r.model_serial, images, time.perf_counter() - start, r.tag, r.then))
 
 
 def stop_all() -> None:
