@@ -194,6 +194,19 @@ def test_a_run_made_with_the_cli_appears_in_past_runs(qtbot, make_window, tmp_pa
     qtbot.mouseClick(row.open_button, Qt.MouseButton.LeftButton)
     assert window.pages.currentWidget() is window.train_page and window.train_page.run_dir == run
 
+    # One list of runs: a run only opened (from a copy here) and one an earlier version kept in the
+    # app's settings are listed beside those trained, and the settings' own list is gone.
+    import shutil
+
+    opened, legacy = tmp_path / "usb" / "icons-copy", tmp_path / "old" / "icons-old"
+    shutil.copytree(run, opened)
+    shutil.copytree(run, legacy)
+    assert window.open_run(opened)
+    settings._set_json("recent_runs", [str(legacy)])
+    again = make_window()
+    assert {run, opened, legacy} <= set(again.start_page.past_runs.rows)
+    assert not settings.store.contains("recent_runs")
+
 
 @pytest.mark.slow
 def test_train_longer_from_past_runs_asks_how_long_before_training(qtbot, make_window, image_folder, tiny_config, settings):

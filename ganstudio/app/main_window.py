@@ -28,7 +28,7 @@ from ganstudio.app.theme import apply_theme
 from ganstudio.app.train_page import Controls, TrainPage
 from ganstudio.app.upscale import UpscalePage
 from ganstudio.app.upscale.page import dropped_paths
-from ganstudio.core.training.known_runs import known_runs
+from ganstudio.core.training.known_runs import known_runs, remember
 
 DEFAULT_SIZE = (1360, 860)
 SHORTCUTS_HELP = """<table>
@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else Settings()
+        for run_dir in reversed(self.settings.take_recent_runs()):  # one list of runs now, the core's
+            remember(run_dir)
         self._closing = False
         self._export_task: ExportProcess | None = None
         self._explore_after_export = False  # "Export and explore": open the model instead of asking
@@ -267,7 +269,7 @@ class MainWindow(QMainWindow):
 
     def refresh_runs(self) -> None:
         # Runs made by the CLI (./runs, any --out) are in the core's list of known runs.
-        roots = [self.settings.runs_dir, *self.settings.recent_runs, *known_runs()]
+        roots = [self.settings.runs_dir, *known_runs()]
         self.start_page.refresh_runs(roots, self.settings.runs_dir)
 
     def start_training(self) -> None:
@@ -331,8 +333,7 @@ class MainWindow(QMainWindow):
             self.show_error(AppError(f"{run_dir} cannot be opened as a run: {e}",
                                      "Choose a folder made by GAN Studio: it holds run.json, checkpoints/ and samples/."))
             return False
-        if not run_dir.parent.resolve() == self.settings.runs_dir.resolve():
-            self.settings.remember_run(run_dir)
+        remember(run_dir)  # opened from anywhere, Past runs lists it from now on
         self.setWindowTitle(f"GAN Studio — {run_dir.name}")
         self.show_train()
         return True

@@ -15,7 +15,6 @@ if TYPE_CHECKING:  # presets import the core's config; the Explore page (and the
 ORGANIZATION = "GAN Studio"
 APPLICATION = "GAN Studio"
 THEMES = ("system", "light", "dark")
-MAX_RECENT = 20
 
 
 def default_runs_dir() -> Path:
@@ -138,14 +137,12 @@ class Settings:
         else:
             self.store.setValue("interrupted_run", str(path))
 
-    @property
-    def recent_runs(self) -> list[Path]:
-        """Runs opened from outside the runs folder, so the start page still lists them."""
-        return [Path(p) for p in self._get_json("recent_runs", []) if isinstance(p, str)]
-
-    def remember_run(self, path: Path) -> None:
-        paths = [str(path)] + [str(p) for p in self.recent_runs if p != path]
-        self._set_json("recent_runs", paths[:MAX_RECENT])
+    def take_recent_runs(self) -> list[Path]:
+        """Runs opened from outside the runs folder as earlier versions kept them here, newest first,
+        and forgotten here: the core's list of known runs holds them now."""
+        paths = [Path(p) for p in self._get_json("recent_runs", []) if isinstance(p, str)]
+        self.store.remove("recent_runs")
+        return paths
 
     # ---- window --------------------------------------------------------------------------
 
