@@ -400,7 +400,7 @@ class ChartsPanel(QWidget):
     def add_metric(self, m: ev.Metric) -> None:
         nan = float("nan")
         self.quality.append("swd", m.kimg, m.values.get("swd", nan))
-        self.quality.append("kid", m.kimg, m.values.get("kid", nan))  # on its own axis: its scale (~1000) would flatten SWD's
+        self.quality.append("kid", m.kimg, m.values.get("kid", nan))  # on its own axis: its own scale
         if m.is_best:
             self.quality.markers[:] = [(m.kimg, m.value)]
 
