@@ -52,8 +52,7 @@ MAX_ROLLBACKS = 3
 class TrainingRun:
     def __init__(self, folder: RunFolder, config: TrainConfig, data: str | None, *, resume: bool, listener: ev.Listener | None) -> None:
         self.folder = folder
-        self.config = config
-        self.task: Task = self._make_task(config)
+        self.config = config  # builds self.task too
         self.data = data  # folder path, or None for the demo
         self.resuming = resume
         self.world = World.from_env()
@@ -96,6 +95,17 @@ class TrainingRun:
     @staticmethod
     def _make_task(config: TrainConfig) -> Task:
         return GanTask(config)
+
+    @property
+    def config(self) -> TrainConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: TrainConfig) -> None:
+        """The run's configuration; its task is made from it, so set it before run() (the app
+        changes a resumed run's length this way)."""
+        self._config = config
+        self.task: Task = self._make_task(config)
 
     @property
     def trainer(self) -> TaskTrainer:

@@ -42,9 +42,13 @@ class Trainer:
         self.share = self.world.share(cfg.batch)  # this rank's slice of every global batch
         self.images = images  # uint8 [N, 3, R, R], on `device` when it fits, else CPU
         self.labels = labels
+        # Channels-last on a CPU: oneDNN's convolutions run 1.2-1.3x faster on it here (245 vs
+        # 188-204 img/s at 64 px, 2 cores): the same computation, rounded differently (weights
+        # within 6e-5 after 6 steps). Checkpoints are saved contiguous, so they load anywhere.
+        self.memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
         with seeded_init(cfg.seed):  # weight init only; training draws from self.rng
-            self.G = Generator(cfg.model).to(device)
-            self.D = build_discriminator(cfg.model).to(device)
+            self.G = Generator(cfg.model).to(device, memory_format=self.memory_format)
+            self.D = build_discriminator(cfg.model).to(device, memory_format=self.memory_format)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         # The training passes go through these: DDP wrappers that average gradients across ranks,
         # or the networks themselves in a single process. Sampling and EMA use G and D directly.
@@ -91,6 +95,7 @@ class Trainer:
         # Indices come from a CPU generator whether the dataset sits on the GPU or not.
         idx = torch.randint(0, self.images.shape[0], (self.cfg.batch,), generator=self.data_rng)[self.share]
         real = self.images[idx.to(self.images.device)].to(self.device, non_blocking=True).float().div_(127.5).sub_(1.0)
+        real = real.contiguous(memory_format=self.memory_format)
         if self.labels is None:
             return real, None, None
         all_labels = self.labels[idx.to(self.labels.device)].to(self.device)
