@@ -19,9 +19,10 @@ _DEFAULTS = TrainConfig()  # the core's defaults: the panel starts from them, ne
 DEVICES = ("auto", "cpu", "cuda", "gpus")  # "gpus": every GPU here, one process each
 # Images per second of the default model, batch 16, on a 2-core CPU: measured with `ganstudio train`
 # (64 px: 63-74 img/s on two icon sets in 10-minute runs; 32 px: the training loop 2.3x the old
-# model's, which ran ~80), larger sizes extrapolated. A GPU is assumed ten times faster. Only used
-# for the estimates shown next to the settings.
-CPU_IMAGES_PER_SECOND = {32: 120.0, 64: 70.0, 128: 20.0, 256: 5.0}
+# model's, which ran ~80), then 1.2x for channels-last (measured 1.2-1.3x; the same machine has
+# run 2-3x faster on other days, so these stay the slow end), larger sizes extrapolated. A GPU is
+# assumed ten times faster. Only used for the estimates shown next to the settings.
+CPU_IMAGES_PER_SECOND = {32: 145.0, 64: 85.0, 128: 24.0, 256: 6.0}
 GPU_SPEEDUP = 10.0
 TIMELINE_FRAMES = 150  # snapshots a run aims for: a smooth timeline, not thousands of files
 
