@@ -113,7 +113,10 @@ class TrainConfig:
     betas: tuple[float, float] = (0.0, 0.99)
     # "nonsaturating" (StyleGAN2's logistic loss) or "hinge" (what Projected GAN trains with).
     loss: str = "nonsaturating"
-    r1_gamma: float = 0.1
+    # 1.0, not StyleGAN2's 0.05-0.1 for 64 px: a smoother D keeps G from collapsing on sharp,
+    # easily memorised pictures (glyphs: one grey "B" in every cell at 0.1; 8, 6, B, 2 and i in
+    # solid black at 1.0, SWD 111 -> 65 in 4 minutes); on two icon sets it moved SWD and KID by 7% at most.
+    r1_gamma: float = 1.0
     r1_interval: int = 16
     ema_kimg: float = 2.0
     ema_rampup: float = 0.05
