@@ -296,14 +296,14 @@ def _launch_workers(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else _unique_run_dir(name)
         if RunFolder(out).exists():
             raise UsageError(f"{out} already holds a training run: resume it with --resume, or choose another --out")
+        _check_split(batch, args.nproc)
         fd, path = tempfile.mkstemp(prefix="ganstudio-config-", suffix=".json")
         with os.fdopen(fd, "w") as f:
             json.dump(config.to_dict(), f)
         config_file = Path(path)
         forwarded = ["train", "--config", path, "--out", str(out.resolve()), "--device", config.device]
         forwarded += [str(Path(args.folder).expanduser().resolve())] if args.folder else []
-    if batch % args.nproc:
-        raise UsageError(f"a batch of {batch} does not split evenly over {args.nproc} processes: choose a multiple of {args.nproc}")
+    _check_split(batch, args.nproc)
     forwarded += [] if args.export else ["--no-export"]
     print(f"Starting {args.nproc} training processes ({'one per GPU' if device.type == 'cuda' else 'sharing the CPU'}), "
           f"{batch // args.nproc} images each per step; Ctrl-C stops them after saving a checkpoint.", flush=True)
@@ -312,6 +312,11 @@ def _launch_workers(args: argparse.Namespace) -> int:
     finally:
         if config_file is not None:
             config_file.unlink(missing_ok=True)
+
+
+def _check_split(batch: int, nproc: int) -> None:
+    if batch % nproc:
+        raise UsageError(f"a batch of {batch} does not split evenly over {nproc} processes: choose a multiple of {nproc}")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -288,3 +288,15 @@ def test_a_run_json_from_another_version_still_loads_tolerantly(tmp_path):
     from ganstudio.core.training.runfolder import RunFolder
 
     assert RunFolder(run).config().model == tiny_model_config()
+
+
+def test_nproc_that_does_not_split_the_batch_is_refused_before_anything_is_written(tmp_path, image_folder, capsys, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the workers' config file would go
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(image_folder), "--nproc", "3", "--out", str(tmp_path / "run"), "--no-export"])
+    assert exc.value.code == 2 and "a batch of 16 does not split evenly over 3 processes" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists() and not list(scratch.iterdir())
