@@ -50,7 +50,6 @@ def _accent(button: QPushButton, primary: bool) -> None:
         button.style().polish(button)
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Controls:
     """What the train page offers now; its buttons and the window's menu items show the same."""
@@ -61,6 +60,7 @@ class Controls:
     snapshot: bool
     export: bool
     save_timeline: bool
+
 
 class TrainPage(QWidget):
     back_requested = Signal()
