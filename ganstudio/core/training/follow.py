@@ -71,7 +71,7 @@ class RunFollower:
         for e in events:
             if isinstance(e, ev.Progress):
                 self.step, self.kimg = e.step, e.kimg
-        return list(events)
+        return events
 
     def _new_checkpoints(self) -> list[ev.Event]:
         out: list[ev.Event] = []
