@@ -135,6 +135,7 @@ def run_app_training(app, run_dir: Path, seconds: float, settings_dir: Path,
     from ganstudio.app.main_window import MainWindow
     from ganstudio.app.settings import Settings
     from ganstudio.app.worker import TrainingJob
+    from ganstudio.core.training import events as ev
 
     settings = Settings(QSettings(str(settings_dir / "bench.ini"), QSettings.Format.IniFormat))
     settings.runs_dir = run_dir.parent
@@ -157,8 +158,8 @@ def run_app_training(app, run_dir: Path, seconds: float, settings_dir: Path,
 
     loop = QEventLoop()
     session = window.train_page.start_job(TrainingJob.new(run_dir, bench_config(seconds), None))
-    session.started.connect(lambda e: phase.update(now="training"))
-    session.finished.connect(lambda e: phase.update(now="finishing"))
+    phase_after = {ev.Started: "training", ev.Finished: "finishing"}
+    session.event.connect(lambda e: phase.update(now=phase_after.get(type(e), phase["now"])))
     session.ended.connect(loop.quit)
     loop.exec()
     heartbeat.stop()

@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="every training setting from a JSON file, shaped as the 'config' of a run's run.json "
                        "(the app uses this); settings left out keep their defaults, unknown keys and wrong types are refused; "
                        "--device, --kimg and --minutes still apply")
+    train.add_argument("--from", dest="start_from", metavar="PARENT",
+                       help="fine-tune: start from the weights of this earlier run (its architecture and resolution too); "
+                       "optimiser, augmentation and step count start fresh")
+    train.add_argument("--checkpoint", help="with --from: best (default), latest or a step number")
+    train.add_argument("--freeze-d", type=int, default=0, metavar="N",
+                       help="with --from: keep the parent's discriminator at its N finest resolutions (FreezeD); default 0")
     train.add_argument("--nproc", type=int, default=1, metavar="N",
                        help="train in N processes on this machine with torch.distributed: one per GPU, or each with "
                        "a share of the CPU cores; the batch is split between them (default 1)")
@@ -192,6 +198,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if os.environ.get("RANK") == "0":
             print(f"A worker failed; restarted them all ({restart_count()} of {os.environ.get('TORCHELASTIC_MAX_RESTARTS', '?')} "
                   "restarts): going on from the last checkpoint.", flush=True)
+    args.parent = _parent(args)  # checked before anything is written
     if args.nproc > 1 and not worker:
         return _launch_workers(args)
 
@@ -208,7 +215,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"No FOLDER given: training on the built-in demo shapes {length}. Press Ctrl-C to stop; "
               "a checkpoint is saved first.", flush=True)
     out = Path(args.out) if args.out else _unique_run_dir(name)
-    return _drive(TrainingRun.new(out, config, args.folder), export=args.export)
+    return _drive(TrainingRun.new(out, config, args.folder, start_from=args.parent), export=args.export)
+
+
+def _parent(args: argparse.Namespace):  # noqa: ANN202 - start_from.Parent | None, imported lazily
+    """The run --from names, opened and checked; None without --from."""
+    if not args.start_from:
+        if args.checkpoint or args.freeze_d:
+            raise UsageError("--checkpoint and --freeze-d go with --from PARENT, the run to start from")
+        return None
+    if args.resume:
+        raise UsageError("--from starts a new run from another; --resume continues this one: use one of them")
+    if args.model_size:
+        raise UsageError("--model-size: a run started from another takes its model, size included")
+    from ganstudio.core.training.start_from import open_parent
+
+    return open_parent(args.start_from, args.checkpoint or "best")
 
 
 def _new_run_config(args: argparse.Namespace, device):  # noqa: ANN001, ANN202 - torch.device, (TrainConfig, str)
@@ -217,7 +239,8 @@ def _new_run_config(args: argparse.Namespace, device):  # noqa: ANN001, ANN202 -
     from ganstudio.core.config import default_config
     from ganstudio.core.data import scan_folder, suggest_resolution
 
-    resolution, classes, name = args.resolution, 0, "demo"
+    parent = args.parent  # fine-tuning: the parent's resolution unless one is asked for
+    resolution, classes, name = args.resolution or (parent.model.resolution if parent else None), 0, "demo"
     if args.folder:
         scan = scan_folder(args.folder, classes=args.classes)
         name = scan.root.name or "images"
@@ -240,7 +263,14 @@ def _new_run_config(args: argparse.Namespace, device):  # noqa: ANN001, ANN202 -
         minutes=args.minutes,
         device=args.device,
     )
-    return config, name
+    if parent is not None:
+        from ganstudio.core.training.start_from import fine_tune_config
+
+        config = fine_tune_config(parent, config)
+    try:
+        return config.replace(freeze_d=args.freeze_d), name
+    except ValueError as e:
+        raise UsageError(f"--freeze-d: {e}") from None
 
 
 def _config_file(args: argparse.Namespace):  # noqa: ANN202 - TrainConfig, imported lazily
@@ -302,6 +332,8 @@ def _launch_workers(args: argparse.Namespace) -> int:
             json.dump(config.to_dict(), f)
         config_file = Path(path)
         forwarded = ["train", "--config", path, "--out", str(out.resolve()), "--device", config.device]
+        if args.parent is not None:
+            forwarded += ["--from", str(args.parent.folder.path), "--checkpoint", str(args.parent.step)]
         forwarded += [str(Path(args.folder).expanduser().resolve())] if args.folder else []
     _check_split(batch, args.nproc)
     forwarded += [] if args.export else ["--no-export"]

@@ -42,24 +42,23 @@ def image_folder(tmp_path: Path) -> Path:
     return make_image_folder(tmp_path / "images")
 
 
+def tiny_train_config(**changes):
+    """A TrainConfig of a tiny 32 px GAN that trains in seconds; `changes` as TrainConfig takes them
+    (and num_classes for the model)."""
+    from ganstudio.core.config import TrainConfig
+
+    defaults = dict(
+        model=tiny_model_config(num_classes=changes.pop("num_classes", 0)), batch=8, snapshot_kimg=0.032,
+        checkpoint_kimg=0.064, metric_images=64, grid_size=4, log_interval=2, r1_interval=2,
+        kid=False,  # the pretrained scoring network costs seconds; tests/test_model_sizes.py covers it
+    )
+    defaults.update(changes)
+    return TrainConfig(**defaults)
+
+
 @pytest.fixture
 def tiny_config():
-    from ganstudio.core.config import ModelConfig, TrainConfig
-
-    def build(**changes):
-        model = ModelConfig(
-            resolution=32, latent_dim=16, w_dim=16, g_channel_base=256, d_channel_base=256,
-            max_channels=32, min_channels=8, num_classes=changes.pop("num_classes", 0),
-        )
-        defaults = dict(
-            model=model, batch=8, snapshot_kimg=0.032, checkpoint_kimg=0.064,
-            metric_images=64, grid_size=4, log_interval=2, r1_interval=2,
-            kid=False,  # the pretrained scoring network costs seconds; tests/test_model_sizes.py covers it
-        )
-        defaults.update(changes)
-        return TrainConfig(**defaults)
-
-    return build
+    return tiny_train_config
 
 
 def tiny_model_config(resolution: int = 32, num_classes: int = 0):
@@ -119,6 +118,17 @@ def gc_on_the_gui_thread(qapp):
     guard = GuiGarbageCollector().start()
     yield
     guard.stop()
+
+
+@pytest.fixture
+def wait_event(qtbot):
+    """`with wait_event(session, ev.Progress):` waits for a training session's next event of that
+    kind (a session sends every event through its one `event` signal)."""
+
+    def wait(session, kind: type, timeout: int = 60_000):
+        return qtbot.waitSignal(session.event, timeout=timeout, check_params_cb=lambda event: isinstance(event, kind))
+
+    return wait
 
 
 # ---- the app's main window, offscreen ----------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from ganstudio.app.options_panel import OptionsPanel
 from ganstudio.app.process_session import ProcessTrainingSession
 from ganstudio.app.worker import TrainingJob
+from ganstudio.core.training import events as ev
 from ganstudio.core.training.checkpoint import list_checkpoints
 
 TIMEOUT_MS = 120_000
@@ -32,32 +33,29 @@ def test_a_run_on_two_processes_shows_like_any_other(qtbot, make_window, image_f
     window = make_window()
     page = window.train_page
     run = settings.runs_dir / "two"
-    events: dict[str, list] = {"progress": [], "snapshot": [], "checkpoint": [], "started": []}
+    events: dict[type, list] = {ev.Progress: [], ev.Snapshot: [], ev.CheckpointSaved: [], ev.Started: []}
     session = page.start_job(TrainingJob.new(run, tiny_config(kimg=0.128, device="cpu"), image_folder, nproc=2))
     assert isinstance(session, ProcessTrainingSession)
     assert not page.pause_button.isEnabled() and page.stop_button.isEnabled()  # a child process is not paused
-    session.started.connect(events["started"].append)
-    session.progress.connect(events["progress"].append)
-    session.snapshot.connect(events["snapshot"].append)
-    session.checkpoint_saved.connect(events["checkpoint"].append)
+    session.event.connect(lambda event: events.setdefault(type(event), []).append(event))
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS) as ended:
         pass
     finished = ended.args[0]
     assert finished.reason == "completed" and finished.step == 16, session.process.output
-    assert events["started"] and events["progress"] and events["snapshot"] and events["checkpoint"]
-    assert [p.step for p in events["progress"]] == sorted({p.step for p in events["progress"]})
-    assert events["progress"][-1].kimg == pytest.approx(0.128)
+    assert events[ev.Started] and events[ev.Progress] and events[ev.Snapshot] and events[ev.CheckpointSaved]
+    assert [p.step for p in events[ev.Progress]] == sorted({p.step for p in events[ev.Progress]})
+    assert events[ev.Progress][-1].kimg == pytest.approx(0.128)
     assert page.state == "idle" and page.grid.image() is not None and len(page.timeline.steps) >= 2
     assert list_checkpoints(run / "checkpoints")[-1] == 16
 
 
 @pytest.mark.slow
-def test_stop_saves_and_ends_every_process(qtbot, make_window, image_folder, tiny_config, settings):
+def test_stop_saves_and_ends_every_process(qtbot, make_window, image_folder, tiny_config, settings, wait_event):
     window = make_window()
     page = window.train_page
     run = settings.runs_dir / "stopped"
     session = page.start_job(TrainingJob.new(run, tiny_config(kimg=100.0, device="cpu"), image_folder, nproc=2))
-    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS) as first:
+    with wait_event(session, ev.Progress) as first:
         pass
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS) as ended:
         page.stop_button.click()

@@ -12,6 +12,7 @@ import pytest
 
 from ganstudio.app import tasks
 from ganstudio.app.worker import TrainingJob
+from ganstudio.core.training import events as ev
 from ganstudio.core.training.checkpoint import list_checkpoints, load_checkpoint
 from ganstudio.core.training.lock import RunLock
 
@@ -33,11 +34,11 @@ def train_to_a_checkpoint(qtbot, window, run: Path, config, data: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_second_window_on_a_training_run_is_told_it_is_busy(qtbot, make_window, dialogs, image_folder, tiny_config, settings):
+def test_a_second_window_on_a_training_run_is_told_it_is_busy(qtbot, make_window, dialogs, image_folder, tiny_config, settings, wait_event):
     first, second = make_window(), make_window()
     run = settings.runs_dir / "shared"
     session = first.train_page.start_job(TrainingJob.new(run, tiny_config(kimg=100.0), image_folder))
-    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+    with wait_event(session, ev.Progress):
         pass
     checkpoints_before = {p.name: p.stat().st_mtime_ns for p in (run / "checkpoints").glob("*")}
 
@@ -51,7 +52,7 @@ def test_a_second_window_on_a_training_run_is_told_it_is_busy(qtbot, make_window
     for name, mtime in checkpoints_before.items():
         assert (run / "checkpoints" / name).stat().st_mtime_ns == mtime
     assert first.train_page.state == "running"
-    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+    with wait_event(session, ev.Progress):
         pass
 
     with qtbot.waitSignal(first.train_page.training_ended, timeout=TIMEOUT_MS):
@@ -60,7 +61,7 @@ def test_a_second_window_on_a_training_run_is_told_it_is_busy(qtbot, make_window
     with qtbot.waitSignal(second.train_page.training_started):
         second.train_page.start()
     resumed = second.train_page.session
-    with qtbot.waitSignal(resumed.started, timeout=TIMEOUT_MS) as started:
+    with wait_event(resumed, ev.Started) as started:
         pass
     assert started.args[0].resumed_from_kimg > 0
     with qtbot.waitSignal(second.train_page.training_ended, timeout=TIMEOUT_MS):

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from ganstudio.app.main_window import MainWindow
 from ganstudio.app.worker import TrainingJob
+from ganstudio.core.training import events as ev
 
 TIMEOUT_MS = 60_000
 
@@ -96,18 +97,18 @@ def test_training_fills_grid_timeline_charts_and_progress(qtbot, make_window, im
     assert page.grid.image().width() == 128
 
 
-def test_pause_resume_and_stop_from_the_page(qtbot, make_window, image_folder, tiny_config):
+def test_pause_resume_and_stop_from_the_page(qtbot, make_window, image_folder, tiny_config, wait_event):
     window = make_window()
     page = window.train_page
     session = page.start_job(TrainingJob.new(window.settings.runs_dir / "r", tiny_config(), image_folder))
-    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+    with wait_event(session, ev.Progress):
         pass
     page.pause_button.click()
     assert page.state == "paused" and session.paused and page.pause_button.text() == "Resume"
     assert window.pause_action.isEnabled() and not window.start_action.isEnabled()  # the menu follows the buttons
     page.pause_button.click()
     assert page.state == "running" and not session.paused
-    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+    with wait_event(session, ev.Progress):
         pass
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS) as ended:
         page.stop_button.click()
@@ -118,12 +119,12 @@ def test_pause_resume_and_stop_from_the_page(qtbot, make_window, image_folder, t
 
 
 @pytest.mark.slow
-def test_closing_while_training_saves_joins_and_offers_to_resume(qtbot, make_window, dialogs, image_folder, tiny_config, settings):
+def test_closing_while_training_saves_joins_and_offers_to_resume(qtbot, make_window, dialogs, image_folder, tiny_config, settings, wait_event):
     window = make_window()
     page = window.train_page
     run = settings.runs_dir / "closing"
     session = page.start_job(TrainingJob.new(run, tiny_config(), image_folder))
-    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+    with wait_event(session, ev.Progress):
         pass
 
     dialogs.answer = QMessageBox.StandardButton.Cancel  # "Keep training"
@@ -145,7 +146,7 @@ def test_closing_while_training_saves_joins_and_offers_to_resume(qtbot, make_win
     with qtbot.waitSignal(reopened.train_page.training_started):
         start.banner_resume.click()
     resumed = reopened.train_page.session
-    with qtbot.waitSignal(resumed.started, timeout=TIMEOUT_MS) as started:
+    with wait_event(resumed, ev.Started) as started:
         pass
     assert started.args[0].resumed_from_kimg > 0
     with qtbot.waitSignal(reopened.train_page.training_ended, timeout=TIMEOUT_MS):
@@ -255,7 +256,7 @@ def test_timeline_scrubs_back_and_saves_gif_and_mp4(qtbot, make_window, image_fo
 
 
 @pytest.mark.slow
-def test_health_warnings_appear_in_plain_words(qtbot, make_window, image_folder, tiny_config, monkeypatch):
+def test_health_warnings_appear_in_plain_words(qtbot, make_window, image_folder, tiny_config, monkeypatch, wait_event):
     from ganstudio.core.training.health import HealthIssue, HealthMonitor
 
     issue = HealthIssue("d_overpowering", "the discriminator tells real from fake almost perfectly", "more augmentation")
@@ -264,7 +265,7 @@ def test_health_warnings_appear_in_plain_words(qtbot, make_window, image_folder,
     page = window.train_page
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
         session = page.start_job(TrainingJob.new(window.settings.runs_dir / "w", tiny_config(kimg=0.032), image_folder))
-        with qtbot.waitSignal(session.warning, timeout=TIMEOUT_MS):
+        with wait_event(session, ev.TrainingWarning):
             pass
     card = page.warnings.cards[0]
     texts = [label.text() for label in card.findChildren(QLabel)]
@@ -274,7 +275,7 @@ def test_health_warnings_appear_in_plain_words(qtbot, make_window, image_folder,
 
 
 @pytest.mark.slow
-def test_start_button_builds_the_config_from_the_preset(qtbot, make_window, image_folder):
+def test_start_button_builds_the_config_from_the_preset(qtbot, make_window, image_folder, wait_event):
     window = make_window()
     with qtbot.waitSignal(window.start_page.scan(image_folder).succeeded, timeout=TIMEOUT_MS):
         pass
@@ -285,7 +286,7 @@ def test_start_button_builds_the_config_from_the_preset(qtbot, make_window, imag
         page.start_button.click()
     session = page.session
     assert session.job.config.model.resolution == 32 and session.job.config.minutes == 5
-    with qtbot.waitSignal(session.started, timeout=TIMEOUT_MS):
+    with wait_event(session, ev.Started):
         pass
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
         page.stop()
@@ -403,8 +404,6 @@ def test_a_run_that_cannot_begin_shows_the_error_and_keeps_the_settings(qtbot, m
 
 
 def test_menu_items_follow_the_page_and_a_checkpoint_mid_export_does_not_offer_export_again(make_window, tmp_path):
-    from ganstudio.core.training import events as ev
-
     window = make_window()
     page = window.train_page
     page.run_dir = tmp_path / "run"
@@ -421,3 +420,42 @@ def test_menu_items_follow_the_page_and_a_checkpoint_mid_export_does_not_offer_e
                            (page.stop_button, window.stop_action), (page.snapshot_button, window.snapshot_action),
                            (page.save_timeline_button, window.save_timeline_action)):
         assert button.isEnabled() == action.isEnabled(), action.text()
+
+
+@pytest.mark.slow
+def test_a_new_run_can_start_from_a_past_run(qtbot, make_window, image_folder, tiny_config, settings, wait_event):
+    from ganstudio.core.training.run import TrainingRun
+    from ganstudio.core.training.runfolder import RunFolder
+
+    parent = settings.runs_dir / "parent"
+    TrainingRun.new(parent, tiny_config(kimg=0.032), image_folder).run()
+    window = make_window()
+    window.refresh_runs()
+    with qtbot.waitSignal(window.start_page.scan(image_folder).succeeded, timeout=TIMEOUT_MS):
+        pass
+    window.start_page.continue_button.click()
+    page, options = window.train_page, window.train_page.options
+    assert options.resolution.isEnabled() and not options.freeze_d.isEnabled() and options.parent_run() is None
+    keys = [options.start_from.itemData(i) for i in range(options.start_from.count())]
+    assert keys[0] is None  # from scratch comes first, and is the default
+    index = next(i for i, key in enumerate(keys) if key and Path(key).resolve() == parent.resolve())
+    options.start_from.setCurrentIndex(index)
+    assert options.parent_run().path.resolve() == parent.resolve()
+    assert not options.resolution.isEnabled() and not options.model_size.isEnabled() and options.freeze_d.isEnabled()
+    assert options.resolution.currentData() == 32 and "parent" in options.start_from_note.text()
+    qtbot.waitUntil(lambda: not options.start_from.itemIcon(index).isNull(), timeout=TIMEOUT_MS)  # its latest grid
+    options.freeze_d.setValue(1)
+    options.length_unit.setCurrentIndex(options.length_unit.findData("kimg"))
+    options.length.setValue(0.1)
+    with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS) as ended:
+        page.start_button.click()
+        assert page.session.job.start_from.resolve() == parent.resolve()
+    assert ended.args[0].reason == "completed"
+    info = RunFolder(page.run_dir).read()
+    assert info["started_from"]["run"] == str(parent.resolve()) and info["config"]["freeze_d"] == 1
+    assert info["config"]["model"] == RunFolder(parent).read()["config"]["model"]
+
+    # Back to nothing: the resolution is the user's again, and no D is frozen.
+    options.set_mode("new")
+    options.start_from.setCurrentIndex(0)
+    assert options.resolution.isEnabled() and options.freeze_d_levels() == 0

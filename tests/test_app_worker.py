@@ -23,14 +23,13 @@ pytestmark = pytest.mark.usefixtures("gc_on_the_gui_thread")
 
 
 class Recorder:
-    """Collects a worker's signals, noting the thread each arrives on."""
+    """Collects a session's events and failures, noting the thread each arrives on."""
 
     def __init__(self, session: TrainingSession) -> None:
         self.events: list[object] = []
         self.threads: set[object] = set()
-        w = session
-        for signal in (w.preparing, w.started, w.progress, w.snapshot, w.metric, w.warning, w.checkpoint_saved, w.finished, w.failed):
-            signal.connect(self._record)
+        session.event.connect(self._record)
+        session.failed.connect(self._record)
 
     def _record(self, event: object) -> None:
         self.events.append(event)
@@ -73,16 +72,16 @@ def test_events_arrive_as_signals_on_the_gui_thread(qtbot, tmp_path, image_folde
     assert (tmp_path / "run" / "checkpoints" / f"{finished.step:07d}.safetensors").is_file()
 
 
-def test_pause_resume_and_stop_save_a_checkpoint(qtbot, tmp_path, image_folder, tiny_config, session_for):
+def test_pause_resume_and_stop_save_a_checkpoint(qtbot, tmp_path, image_folder, tiny_config, session_for, wait_event):
     session, rec = session_for(TrainingJob.new(tmp_path / "run", tiny_config(), image_folder))  # no budget: runs until stopped
-    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+    with wait_event(session, ev.Progress):
         session.start()
 
     session.pause()
     assert session.paused and session.worker._run.paused
     session.resume()
     assert not session.paused and not session.worker._run.paused
-    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+    with wait_event(session, ev.Progress):
         pass  # training goes on after resuming
 
     with qtbot.waitSignal(session.ended, timeout=TIMEOUT_MS):
@@ -93,9 +92,9 @@ def test_pause_resume_and_stop_save_a_checkpoint(qtbot, tmp_path, image_folder, 
     assert saved.step == finished.step and saved.path.is_file()
 
 
-def test_stop_while_paused_still_saves(qtbot, tmp_path, image_folder, tiny_config, session_for):
+def test_stop_while_paused_still_saves(qtbot, tmp_path, image_folder, tiny_config, session_for, wait_event):
     session, rec = session_for(TrainingJob.new(tmp_path / "run", tiny_config(), image_folder))
-    with qtbot.waitSignal(session.progress, timeout=TIMEOUT_MS):
+    with wait_event(session, ev.Progress):
         session.start()
     session.pause()
     with qtbot.waitSignal(session.ended, timeout=TIMEOUT_MS):

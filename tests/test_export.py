@@ -13,7 +13,7 @@ import torch
 
 from conftest import make_run_folder, tiny_model_config
 from ganstudio.core.errors import CheckpointError, ExportError
-from ganstudio.core.export import export_generator, select_checkpoint
+from ganstudio.core.export import export_generator
 from ganstudio.core.export.directions import describe_directions
 from ganstudio.core.export.generator import ExportGraph, load_ema_generator
 from ganstudio.core.training.runfolder import RunFolder
@@ -150,13 +150,13 @@ def test_an_export_that_fails_its_check_is_not_written(tmp_path, monkeypatch):
 def test_checkpoint_choice(tmp_path):
     run = make_run_folder(tmp_path / "run", tiny_model_config())
     folder = RunFolder(run)
-    assert select_checkpoint(folder, "latest") == 40
-    assert select_checkpoint(folder, "best") == 40  # no metric yet: the latest
-    assert select_checkpoint(folder, "40") == 40
+    assert folder.select_checkpoint("latest") == 40
+    assert folder.select_checkpoint("best") == 40  # no metric yet: the latest
+    assert folder.select_checkpoint("40") == 40
     with pytest.raises(CheckpointError, match="no checkpoint at step 7; it has 40"):
-        select_checkpoint(folder, 7)
+        folder.select_checkpoint(7)
     with pytest.raises(CheckpointError, match="use best, latest or a step number"):
-        select_checkpoint(folder, "newest")
+        folder.select_checkpoint("newest")
     with pytest.raises(ExportError, match="must end in .onnx"):
         export_generator(run, out=tmp_path / "model.bin")
 

@@ -20,7 +20,7 @@ from ganstudio.app.folder_scan import FolderSummary
 from ganstudio.app.heavy import load_core
 from ganstudio.app.presets import TrainingChoices
 from ganstudio.app.resources import app_icon
-from ganstudio.app.runs import is_run_folder, is_upscaler_run, unique_run_dir
+from ganstudio.app.runs import is_run_folder, is_upscaler_run, list_runs, unique_run_dir
 from ganstudio.app.settings import Settings
 from ganstudio.app.start_page import StartPage
 from ganstudio.app.tasks import BackgroundTask
@@ -269,8 +269,11 @@ class MainWindow(QMainWindow):
 
     def refresh_runs(self) -> None:
         # Runs made by the CLI (./runs, any --out) are in the core's list of known runs.
-        roots = [self.settings.runs_dir, *known_runs()]
-        self.start_page.refresh_runs(roots, self.settings.runs_dir)
+        self.start_page.refresh_runs(self._run_roots(), self.settings.runs_dir)
+
+    def _run_roots(self) -> list[Path]:
+        """Where runs are listed from: the runs folder, and every run trained or opened elsewhere."""
+        return [self.settings.runs_dir, *known_runs()]
 
     def start_training(self) -> None:
         """Training > Start: the run set up on the train page, shown while it starts."""
@@ -295,7 +298,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.last_folder = str(summary.root)
         run_dir = unique_run_dir(self.settings.runs_dir, summary.name)
-        self.train_page.setup_new(summary, self.settings.choices, run_dir)
+        self.train_page.setup_new(summary, self.settings.choices, run_dir, parents=list_runs(self._run_roots()))
         self.setWindowTitle(f"GAN Studio — {summary.name}")
         self.show_train()
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
     QLineEdit, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
+from ganstudio.app.past_runs import load_thumbnails
 from ganstudio.app.presets import (
     AUGMENTATIONS, DEVICES, PRESETS, PRESETS_BY_KEY, TrainingChoices, estimated_speed, expected_kimg, resolve_resolution,
 )
+from ganstudio.app.runs import RunInfo
 from ganstudio.core.config import MODEL_SIZES, RESOLUTIONS, model_size_for
 
+PARENT_THUMB = 40  # px, the grid shown beside each run to start from
 DEVICE_NAMES = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)", "gpus": "All {n} GPUs"}
 
 
@@ -51,6 +55,24 @@ class OptionsPanel(QWidget):
         self.preset_summary.setWordWrap(True)
         self.preset_summary.setProperty("role", "muted")
         layout.addWidget(self.preset_summary)
+
+        start_row = QHBoxLayout()
+        start_row.addWidget(QLabel("Start from"))
+        self.start_from = QComboBox()
+        self.start_from.setIconSize(QSize(PARENT_THUMB, PARENT_THUMB))
+        self.start_from.setToolTip("Fine-tuning: start from a model you already trained instead of from nothing.\n"
+                                   "Its generator and discriminator carry over (its best checkpoint), so a few\n"
+                                   "dozen pictures of something new can look right far sooner. The new run\n"
+                                   "takes that run's resolution and model size.")
+        start_row.addWidget(self.start_from, 1)
+        layout.addLayout(start_row)
+        self.start_from_note = QLabel()
+        self.start_from_note.setProperty("role", "muted")
+        self.start_from_note.setWordWrap(True)
+        self.start_from_note.hide()
+        layout.addWidget(self.start_from_note)
+        self._parents: dict[str, RunInfo] = {}
+        self._thumbnail_task = None
 
         length_row = QHBoxLayout()
         length_row.addWidget(QLabel("Train for"))
@@ -88,6 +110,8 @@ class OptionsPanel(QWidget):
             widget.valueChanged.connect(self._edited)
         for combo in (self.length_unit, self.resolution, self.model_size, self.device):
             combo.currentIndexChanged.connect(self._edited)
+        self.start_from.currentIndexChanged.connect(self._parent_chosen)
+        self.set_parents([])
         for box in (*self.augment_boxes.values(), self.classes):
             box.toggled.connect(self._edited)
 
@@ -139,6 +163,11 @@ class OptionsPanel(QWidget):
         self.device.setToolTip("Where training runs. Automatic uses an NVIDIA GPU when PyTorch can use one,\n"
                                "otherwise the CPU. With several GPUs, 'All GPUs' trains on every one of them\n"
                                "(one process each, the batch split between them). A run can be resumed on another device.")
+        self.freeze_d = QSpinBox()
+        self.freeze_d.setRange(0, 3)
+        self.freeze_d.setSpecialValueText("None")
+        self.freeze_d.setToolTip("When starting from another run: keep that run's discriminator at its N finest\n"
+                                 "resolutions as it is (FreezeD). It can help with very few pictures.")
         self.classes = QCheckBox("Subfolders are classes")
         self.classes.setToolTip("Learn each subfolder as its own class, so you can ask the model for a class later.\n"
                                 "Needs at least two subfolders of images.")
@@ -159,6 +188,7 @@ class OptionsPanel(QWidget):
         form.addRow("Augmentation", augment_row)
         form.addRow("Augment target", self.augment_target)
         form.addRow("Seed", self.seed)
+        form.addRow("Freeze D", self.freeze_d)
         form.addRow("Device", self.device)
         form.addRow("", self.classes)
         form.addRow("Run folder", run_row)
@@ -261,9 +291,15 @@ class OptionsPanel(QWidget):
 
     def _apply_mode(self) -> None:
         new, locked = self._mode == "new", self._mode == "locked"
-        for widget in (*self.preset_buttons.values(), self.resolution, self.model_size, self.batch, self.g_lr, self.d_lr,
-                       *self.augment_boxes.values(), self.augment_target, self.seed, self.run_dir, self.run_dir_browse):
+        for widget in (*self.preset_buttons.values(), self.batch, self.g_lr, self.d_lr, *self.augment_boxes.values(),
+                       self.augment_target, self.seed, self.run_dir, self.run_dir_browse, self.start_from):
             widget.setEnabled(new)
+        parent = self.parent_run() is not None
+        for widget in (self.resolution, self.model_size):  # a run started from another takes its model
+            widget.setEnabled(new and not parent)
+        self.freeze_d.setEnabled(new and parent)
+        self.start_from.setVisible(new)
+        self.start_from_note.setVisible(new and parent)
         self.classes.setEnabled(new and self._class_count >= 2)
         for widget in (self.length, self.length_unit, self.device):
             widget.setEnabled(not locked)
@@ -303,6 +339,46 @@ class OptionsPanel(QWidget):
         else:
             minutes = max(0.0, choices.length - self._done_kimg) * 1000 / speed / 60
             self.estimate.setText(f"{resolution} px · about {minutes:.0f} minute{'s' if round(minutes) != 1 else ''} at ~{speed:.0f} img/s on {where}")
+
+    # ---- fine-tuning ------------------------------------------------------------------
+
+    def set_parents(self, runs: list[RunInfo]) -> None:
+        """The runs a new one can start from (those with a checkpoint), newest first."""
+        self._parents = {str(r.path): r for r in runs if r.step > 0}
+        self.start_from.blockSignals(True)
+        self.start_from.clear()
+        self.start_from.addItem("Nothing: train from scratch", None)
+        for key, run in self._parents.items():
+            data = "demo shapes" if run.is_demo else run.dataset_name
+            self.start_from.addItem(f"{run.name} · {data} · {run.resolution} px, {run.kimg:.0f} kimg", key)
+        self.start_from.blockSignals(False)
+        self._thumbnail_task = load_thumbnails(list(self._parents.values()), PARENT_THUMB, self._show_parent_thumbnails)
+        self._parent_chosen()
+
+    def _show_parent_thumbnails(self, images: dict[Path, QImage]) -> None:
+        for path, image in images.items():
+            index = self.start_from.findData(str(path))
+            if index >= 0:
+                self.start_from.setItemIcon(index, QIcon(QPixmap.fromImage(image)))
+
+    def parent_run(self) -> RunInfo | None:
+        """The run the new one starts from, or None for random weights."""
+        return self._parents.get(self.start_from.currentData() or "")
+
+    def freeze_d_levels(self) -> int:
+        return self.freeze_d.value() if self.parent_run() is not None else 0
+
+    def _parent_chosen(self) -> None:
+        run = self.parent_run()
+        if run is not None:
+            self._updating = True  # the parent's resolution is no edit of the user's
+            self.resolution.setCurrentIndex(max(0, self.resolution.findData(run.resolution)))
+            self._updating = False
+            self.freeze_d.setMaximum(run.resolution.bit_length() - 3)
+            self.start_from_note.setText(f"Starts from {run.name}'s best checkpoint, at its {run.resolution} px and model size.")
+        self._apply_mode()
+        self._refresh()
+        self.changed.emit()
 
     # ---- run folder -------------------------------------------------------------------
 

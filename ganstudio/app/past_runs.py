@@ -6,6 +6,7 @@ background task, so a long list never delays the first window."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
@@ -15,6 +16,26 @@ from ganstudio.app.runs import RunInfo, age_text, list_runs
 from ganstudio.app.tasks import BackgroundTask
 
 THUMB = 72
+
+
+def load_thumbnails(runs: list[RunInfo], size: int, then: Callable[[dict[Path, QImage]], None]) -> BackgroundTask | None:
+    """Load the runs' latest grids, shrunk to `size`, off the GUI thread; `then({run path: image})`."""
+    runs = [r for r in runs if r.latest_sample is not None]
+    if not runs:
+        return None
+
+    def work(report) -> dict[Path, QImage]:  # noqa: ANN001
+        # QImage (unlike QPixmap) may be used off the GUI thread.
+        out = {}
+        for run in runs:
+            image = QImage(str(run.latest_sample))
+            if not image.isNull():
+                out[run.path] = image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        return out
+
+    task = BackgroundTask(work, doing="loading run previews")
+    task.succeeded.connect(then)
+    return task.start()
 
 
 class RunRow(QFrame):
@@ -84,25 +105,8 @@ class PastRunsList(QListWidget):
             item.setSizeHint(QSize(200, THUMB + 14))
             self.setItemWidget(item, row)
             self.rows[run.path] = row
-        self._load_thumbnails([r for r in runs if r.latest_sample is not None])
+        self._task = load_thumbnails(runs, THUMB, self._show_thumbnails)
         return runs
-
-    def _load_thumbnails(self, runs: list[RunInfo]) -> None:
-        if not runs:
-            return
-
-        def work(report) -> dict[Path, QImage]:  # noqa: ANN001
-            # QImage (unlike QPixmap) may be used off the GUI thread.
-            out = {}
-            for run in runs:
-                image = QImage(str(run.latest_sample))
-                if not image.isNull():
-                    out[run.path] = image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-            return out
-
-        self._task = BackgroundTask(work, doing="loading run previews")
-        self._task.succeeded.connect(self._show_thumbnails)
-        self._task.start()
 
     def _show_thumbnails(self, images: dict[Path, QImage]) -> None:
         for path, image in images.items():

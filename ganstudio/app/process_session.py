@@ -51,10 +51,6 @@ class ProcessTrainingSession(SessionSignals):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self._poll)
-        self._route = {
-            ev.Started: self.started, ev.Progress: self.progress, ev.Snapshot: self.snapshot, ev.Metric: self.metric,
-            ev.TrainingWarning: self.warning, ev.CheckpointSaved: self.checkpoint_saved,
-        }
 
     def arguments(self) -> list[str]:
         job = self.job
@@ -71,6 +67,7 @@ class ProcessTrainingSession(SessionSignals):
             json.dump(job.config.to_dict(), f)
         self._config_file = Path(name)
         args += ["--config", name, "--device", job.config.device]
+        args += ["--from", str(job.start_from)] if job.start_from else []
         return args + ([str(job.data)] if job.data else [])
 
     def start(self) -> None:
@@ -83,7 +80,7 @@ class ProcessTrainingSession(SessionSignals):
         except Exception:  # noqa: BLE001 - a file half-way through being replaced: try again next time
             return
         for event in events:
-            self._route[type(event)].emit(event)
+            self.event.emit(event)
 
     def _on_process_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
@@ -106,7 +103,7 @@ class ProcessTrainingSession(SessionSignals):
                 "The run keeps its last checkpoint; resume it from the start page, or train on one device.",
                 self.process.output,
             ))
-        self.finished.emit(finished)
+        self.event.emit(finished)
         self.ended.emit()
 
     # ---- control ----------------------------------------------------------------------------

@@ -6,13 +6,34 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from ganstudio.app.errors import describe
 from ganstudio.errors import Cancelled
 
 Report = Callable[[Any], None]
 _alive: set["BackgroundTask"] = set()  # referenced until done, so no running QThread is collected
+
+
+class GuiThread(QObject):
+    """Makes calls on the GUI thread, posted from any thread, in the order they were posted.
+
+    PySide runs a plain callable connected to a signal (a lambda, a method of a non-Qt object) on
+    the thread that emits, so a worker thread emitting public signals itself would run widget code
+    off the GUI thread. Workers post the emit here instead. Make it on the GUI thread."""
+
+    _posted = Signal(object, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._posted.connect(self._call, Qt.ConnectionType.QueuedConnection)
+
+    def post(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._posted.emit(fn, args)
+
+    @Slot(object, object)
+    def _call(self, fn: Callable[..., Any], args: tuple) -> None:
+        fn(*args)
 
 
 class BackgroundTask(QThread):
@@ -22,25 +43,18 @@ class BackgroundTask(QThread):
     `cancel()` makes the next `report` raise Cancelled, so work stops between its steps; a
     cancelled task emits neither succeeded nor failed, only QThread's `finished`.
 
-    The public signals are emitted on the GUI thread, so any slot may touch widgets, lambdas
-    included: PySide runs a plain callable in the emitting thread, so the thread emits private
-    signals that this object (living on the GUI thread) re-emits through queued connections."""
+    The signals are emitted on the GUI thread (GuiThread), so any slot may touch widgets."""
 
     succeeded = Signal(object)
     failed = Signal(object)
     progressed = Signal(object)
-    _done = Signal(object)
-    _error = Signal(object)
-    _report = Signal(object)
 
     def __init__(self, fn: Callable[[Report], Any], *, doing: str) -> None:
         super().__init__()  # no parent: a closing widget must not destroy a running thread
         self._fn = fn
         self._doing = doing
         self._cancel = threading.Event()
-        self._done.connect(self.succeeded, Qt.ConnectionType.QueuedConnection)
-        self._error.connect(self.failed, Qt.ConnectionType.QueuedConnection)
-        self._report.connect(self.progressed, Qt.ConnectionType.QueuedConnection)
+        self._gui = GuiThread(self)
         self.finished.connect(self._forget)
 
     def start(self) -> "BackgroundTask":  # type: ignore[override]
@@ -58,7 +72,7 @@ class BackgroundTask(QThread):
     def _progress(self, value: Any) -> None:
         if self._cancel.is_set():
             raise Cancelled
-        self._report.emit(value)
+        self._gui.post(self.progressed.emit, value)
 
     def run(self) -> None:
         try:
@@ -68,9 +82,9 @@ class BackgroundTask(QThread):
         except Cancelled:
             return
         except Exception as e:  # noqa: BLE001 - every failure is reported to the user
-            self._error.emit(describe(e, doing=self._doing))
+            self._gui.post(self.failed.emit, describe(e, doing=self._doing))
             return
-        self._done.emit(result)
+        self._gui.post(self.succeeded.emit, result)
 
     def _forget(self) -> None:
         _alive.discard(self)

@@ -22,7 +22,7 @@ from ganstudio.app.presets import TrainingChoices, build_config
 from ganstudio.app.priority_splitter import PrioritySplitter
 from ganstudio.app.process_session import ProcessTrainingSession
 from ganstudio.app.progress_strip import ProgressStrip
-from ganstudio.app.runs import read_history, read_run
+from ganstudio.app.runs import RunInfo, read_history, read_run
 from ganstudio.app.tasks import BackgroundTask
 from ganstudio.app.timeline import Timeline, save_animation
 from ganstudio.app.warnings_panel import WarningsPanel
@@ -87,6 +87,16 @@ class TrainPage(QWidget):
         self.resumes_to_its_length = False  # an opened run stopped short of its length in kimg
         self._save_task: BackgroundTask | None = None
         self._build()
+        self._event_handlers = {  # what each kind of training event updates
+            ev.Preparing: self.progress.preparing,
+            ev.Started: self._on_started,
+            ev.Progress: self._on_progress,
+            ev.Snapshot: self._on_snapshot,
+            ev.Metric: self._on_metric,
+            ev.TrainingWarning: lambda e: self.warnings.add(e.what, e.why, e.action, e.kimg),
+            ev.CheckpointSaved: self._on_checkpoint,
+            ev.Finished: self._on_finished,
+        }
         self._set_state("setup")
 
     # ---- layout -----------------------------------------------------------------------
@@ -202,8 +212,10 @@ class TrainPage(QWidget):
         self.timeline.set_run(None)
         self.progress.reset()
 
-    def setup_new(self, summary: FolderSummary | None, choices: TrainingChoices, run_dir: Path, device_type: str = "cpu") -> None:
-        """A new run on summary's folder (None: the demo data), not started yet."""
+    def setup_new(self, summary: FolderSummary | None, choices: TrainingChoices, run_dir: Path, device_type: str = "cpu",
+                  parents: list[RunInfo] = ()) -> None:
+        """A new run on summary's folder (None: the demo data), not started yet; `parents` are the
+        runs it may start from."""
         self.summary, self.data, self.run_dir, self.has_checkpoint = summary, summary.root if summary else None, run_dir, False
         self.completed = False
         self._reset_views()
@@ -215,6 +227,7 @@ class TrainPage(QWidget):
             self.subtitle.setText("Built-in demo shapes")
             self.options.set_context(64, device_type, 0)
         self.options.set_choices(choices)
+        self.options.set_parents(list(parents))
         self.options.set_run_dir(run_dir)
         self.options.set_done_kimg(0.0)
         self.options.set_mode("new")
@@ -264,14 +277,19 @@ class TrainPage(QWidget):
         """Start (setup) or resume (idle) with the panel's settings."""
         if self.state == "setup" and self.run_dir is not None:  # None: no folder or demo chosen yet
             choices = self.options.choices()
+            parent = self.options.parent_run()
+            if parent is not None:  # fine-tuning: the parent's model, its resolution included
+                choices = dataclasses.replace(choices, resolution=parent.resolution, model_size=None)
             suggested = self.summary.suggested_resolution if self.summary else 64
             device_type = self.summary.device_type if self.summary else self.options.device_type
             classes = len(self.summary.class_names) if self.summary else 0
             config = build_config(choices, suggested_resolution=suggested, device_type=device_type, num_classes=classes)
+            config = config.replace(freeze_d=self.options.freeze_d_levels())
             nproc = self.options.gpu_count if choices.device == "gpus" else 1
             if config.batch % nproc:  # each GPU takes an equal share of the batch
                 config = config.replace(batch=-(-config.batch // nproc) * nproc)
-            self.start_job(TrainingJob.new(self.options.chosen_run_dir(), config, self.data, nproc, export=True))
+            self.start_job(TrainingJob.new(self.options.chosen_run_dir(), config, self.data, nproc, export=True,
+                                           start_from=parent.path if parent else None))
         elif self.state == "idle" and self.run_dir is not None:
             choices = self.options.choices()
             self.start_job(TrainingJob.resume(self.run_dir, (choices.length_unit, choices.length), choices.device, export=True))
@@ -288,16 +306,8 @@ class TrainPage(QWidget):
         if not job.resuming:
             self._reset_views()
         session = ProcessTrainingSession(job) if job.nproc > 1 else TrainingSession(job)
-        w = session  # its signals arrive on the GUI thread
-        w.preparing.connect(self.progress.preparing)
-        w.started.connect(self._on_started)
-        w.progress.connect(self._on_progress)
-        w.snapshot.connect(self._on_snapshot)
-        w.metric.connect(self._on_metric)
-        w.warning.connect(lambda e: self.warnings.add(e.what, e.why, e.action, e.kimg))
-        w.checkpoint_saved.connect(self._on_checkpoint)
-        w.finished.connect(self._on_finished)
-        w.failed.connect(self.error)
+        session.event.connect(self._on_event)  # the session's signals arrive on the GUI thread
+        session.failed.connect(self.error)
         session.ended.connect(self._on_session_ended)
         self.session = session
         self.progress.busy("Loading the training engine…")
@@ -331,7 +341,10 @@ class TrainPage(QWidget):
     def is_training(self) -> bool:
         return self.session is not None
 
-    # ---- worker signals ---------------------------------------------------------------
+    # ---- the session's events -----------------------------------------------------------
+
+    def _on_event(self, event: ev.Event) -> None:
+        self._event_handlers[type(event)](event)
 
     def _on_started(self, e: ev.Started) -> None:
         if self.state == "starting":

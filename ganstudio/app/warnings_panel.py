@@ -15,6 +15,7 @@ HEADLINES = {
     "data_changed": "Your images changed since this run started",
     "damaged_checkpoint": "A checkpoint was damaged",
     "out_of_memory": "The GPU ran out of memory",
+    "classes_reinitialised": "The classes differ from the run this one started from",
 }
 
 

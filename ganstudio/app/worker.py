@@ -1,9 +1,9 @@
-"""The training worker: a core TrainingRun in a QThread, its events re-emitted as Qt signals.
+"""The training worker: a core TrainingRun in a QThread, its events handed to the GUI thread.
 
 The worker holds no training logic. Events are small frozen dataclasses (numpy arrays, never
-tensors), so they cross to the GUI thread as they are, through queued connections; the GUI
-thread turns grids into QImages. Control (pause, resume, stop, snapshot now) calls the run's
-thread-safe methods directly from the GUI thread.
+tensors), so they cross to the GUI thread as they are; the GUI thread turns grids into QImages.
+A session has one signal for all of them (`event`), and its page routes them by type. Control
+(pause, resume, stop, snapshot now) calls the run's thread-safe methods from the GUI thread.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from ganstudio.app.errors import describe
 from ganstudio.app.heavy import load_core
+from ganstudio.app.tasks import GuiThread
 from ganstudio.core.config import TrainConfig
 from ganstudio.core.training import events as ev  # numpy-only: safe before torch loads
 
@@ -34,10 +36,12 @@ class TrainingJob:
     device: str | None = None  # resume only: None keeps the run's device
     nproc: int = 1  # > 1: one process per GPU, launched as `ganstudio train --nproc` (process_session.py)
     export: bool = False  # export the generator once the run completes, as `ganstudio train` does (the page does it)
+    start_from: Path | None = None  # new only: the run whose best checkpoint it starts from (fine-tuning)
 
     @classmethod
-    def new(cls, run_dir: Path, config: TrainConfig, data: Path | None, nproc: int = 1, export: bool = False) -> "TrainingJob":
-        return cls(Path(run_dir), config, Path(data) if data else None, nproc=nproc, export=export)
+    def new(cls, run_dir: Path, config: TrainConfig, data: Path | None, nproc: int = 1, export: bool = False,
+            start_from: Path | None = None) -> "TrainingJob":
+        return cls(Path(run_dir), config, Path(data) if data else None, nproc=nproc, export=export, start_from=start_from)
 
     @classmethod
     def resume(cls, run_dir: Path, length: tuple[str, float] | None = None, device: str | None = None, nproc: int = 1,
@@ -61,31 +65,20 @@ def _remove_if_unused(run_dir: Path) -> None:
 
 
 class TrainingWorker(QObject):
-    """Lives in the training thread. `work()` blocks there until the run finishes."""
+    """Lives in the training thread. `work()` blocks there until the run finishes, handing each
+    event to `on_event` and a failure (an AppError, after Finished(reason="error") when the run had
+    begun) to `on_failure`, both called on the training thread."""
 
-    preparing = Signal(object)  # ev.Preparing
-    started = Signal(object)  # ev.Started
-    progress = Signal(object)  # ev.Progress
-    snapshot = Signal(object)  # ev.Snapshot
-    metric = Signal(object)  # ev.Metric
-    warning = Signal(object)  # ev.TrainingWarning
-    checkpoint_saved = Signal(object)  # ev.CheckpointSaved
-    finished = Signal(object)  # ev.Finished
-    failed = Signal(object)  # AppError, after finished(reason="error") when the run had begun
-
-    def __init__(self, job: TrainingJob) -> None:
+    def __init__(self, job: TrainingJob, on_event: Callable[[ev.Event], Any], on_failure: Callable[[Any], Any]) -> None:
         super().__init__()
         self.job = job
+        self._on_event = on_event
+        self._on_failure = on_failure
         self._lock = threading.Lock()
         self._run = None  # the core TrainingRun, once created in the worker thread
         self._stop_requested = False
         self._pause_requested = False
         self._last_preparing = 0.0
-        self._route = {
-            ev.Preparing: self.preparing, ev.Started: self.started, ev.Progress: self.progress,
-            ev.Snapshot: self.snapshot, ev.Metric: self.metric, ev.TrainingWarning: self.warning,
-            ev.CheckpointSaved: self.checkpoint_saved, ev.Finished: self.finished,
-        }
 
     # ---- the training thread -----------------------------------------------------------
 
@@ -94,7 +87,7 @@ class TrainingWorker(QObject):
         try:
             self._train()
         except Exception as e:  # noqa: BLE001 - every failure becomes a dialog, never a crash
-            self.failed.emit(describe(e))
+            self._on_failure(describe(e))
         finally:
             thread = self.thread()
             if thread is not None:
@@ -115,7 +108,7 @@ class TrainingWorker(QObject):
 
         with self._lock:
             if self._stop_requested:  # stopped before anything was created: leave no run folder
-                self.finished.emit(ev.Finished(0, 0.0, "stopped", "stopped before training began"))
+                self._on_event(ev.Finished(0, 0.0, "stopped", "stopped before training began"))
                 return
         if job.resuming:
             run = TrainingRun.resume(job.run_dir, device=job.device)
@@ -124,7 +117,10 @@ class TrainingWorker(QObject):
                 unit, value = job.length
                 run.config = run.config.replace(kimg=value if unit == "kimg" else None, minutes=value if unit == "minutes" else None)
         else:
-            run = TrainingRun.new(job.run_dir, job.config, job.data)
+            from ganstudio.core.training.start_from import open_parent
+
+            parent = open_parent(job.start_from) if job.start_from else None
+            run = TrainingRun.new(job.run_dir, job.config, job.data, start_from=parent)
         run.listener = self._relay
         with self._lock:
             self._run = run
@@ -142,15 +138,13 @@ class TrainingWorker(QObject):
             run.listener = None
 
     def _relay(self, event: ev.Event) -> None:
-        """The core's listener, called on this thread: re-emit, nothing else."""
+        """The core's listener, called on this thread: pass on, nothing else."""
         if isinstance(event, ev.Preparing):
             now = time.monotonic()
             if event.done < event.total and now - self._last_preparing < PREPARING_INTERVAL_S:
                 return
             self._last_preparing = now
-        signal = self._route.get(type(event))
-        if signal is not None:
-            signal.emit(event)
+        self._on_event(event)
 
     # ---- control, from the GUI thread ----------------------------------------------------
 
@@ -191,17 +185,11 @@ class TrainingWorker(QObject):
 
 class SessionSignals(QObject):
     """What the train page hears from a session, in-process (TrainingSession) or in a child
-    process (process_session.py), always on the GUI thread. `ended` comes last, once the work
-    has stopped, whatever the reason."""
+    process (process_session.py), always on the GUI thread: every training event (ev.Event) as
+    `event`, a failure as `failed(AppError)`, and `ended` last, once the work has stopped, whatever
+    the reason."""
 
-    preparing = Signal(object)
-    started = Signal(object)
-    progress = Signal(object)
-    snapshot = Signal(object)
-    metric = Signal(object)
-    warning = Signal(object)
-    checkpoint_saved = Signal(object)
-    finished = Signal(object)
+    event = Signal(object)
     failed = Signal(object)
     ended = Signal()
 
@@ -209,33 +197,25 @@ class SessionSignals(QObject):
 
 
 class TrainingSession(SessionSignals):
-    """The GUI thread's handle on one training thread. Its signals mirror the worker's and are
-    emitted on the GUI thread (signal-to-signal queued connections), so any slot, a lambda
-    included, may touch widgets. `ended` fires once the thread has exited, whatever the reason."""
+    """The GUI thread's handle on one training thread."""
 
     def __init__(self, job: TrainingJob) -> None:
         super().__init__()
         self.job = job
-        self.worker = TrainingWorker(job)
+        gui = GuiThread(self)
+        self.worker = TrainingWorker(job, lambda e: gui.post(self.event.emit, e), lambda e: gui.post(self.failed.emit, e))
         self.thread = QThread()
         self.thread.setObjectName("ganstudio-training")
         self.worker.moveToThread(self.thread)
-        queued = Qt.ConnectionType.QueuedConnection
-        w = self.worker
-        for source, target in (
-            (w.preparing, self.preparing), (w.started, self.started), (w.progress, self.progress),
-            (w.snapshot, self.snapshot), (w.metric, self.metric), (w.warning, self.warning),
-            (w.checkpoint_saved, self.checkpoint_saved), (w.finished, self.finished), (w.failed, self.failed),
-        ):
-            source.connect(target, queued)
         self.thread.started.connect(self.worker.work)
-        # Queued too, so that `ended` comes after every event the worker emitted before exiting.
-        self.thread.finished.connect(self.ended, queued)
+        # Queued too, so that `ended` comes after every event the worker posted before exiting.
+        self.thread.finished.connect(self.ended, Qt.ConnectionType.QueuedConnection)
         self.last_event: ev.Finished | None = None
-        self.finished.connect(self._remember_finish)
+        self.event.connect(self._remember_finish)
 
-    def _remember_finish(self, event: ev.Finished) -> None:
-        self.last_event = event
+    def _remember_finish(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Finished):
+            self.last_event = event
 
     def start(self) -> None:
         self.thread.start()

@@ -124,6 +124,9 @@ class TrainConfig:
     augment_target: float = 0.6  # sign(D(real)) the adaptive augmentation aims for
     augment_speed_kimg: float = 20.0  # kimg for p to go 0 -> 1 at full push
     augment_p: float | None = None  # fixed p instead of adaptive
+    # Fine-tuning (start_from.py): D's finest resolutions kept as the parent's (FreezeD, Mo et al.
+    # 2020), counted from the image: 0 trains all of D.
+    freeze_d: int = 0
     seed: int = 0
     kimg: float | None = None
     minutes: float | None = None
@@ -140,6 +143,11 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
+        levels = self.model.resolution.bit_length() - 3  # D's stride-2 steps down to 4 px
+        if not 0 <= self.freeze_d <= levels:
+            raise ValueError(f"freeze_d must be 0 to {levels} (the resolutions of D at {self.model.resolution} px), not {self.freeze_d}")
+        if self.freeze_d and self.model.discriminator != "conv":
+            raise ValueError("freeze_d needs the pixel discriminator (model.discriminator \"conv\")")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

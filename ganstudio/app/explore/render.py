@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtCore import QThread, Signal
 
 from ganstudio.app.errors import AppError, describe
+from ganstudio.app.tasks import GuiThread
 
 FOCUS = "focus"
 THREADS = max(1, min(4, os.cpu_count() or 1))  # one image at a time gains nothing from more
@@ -83,10 +84,6 @@ class RenderWorker(QThread):
     open_failed = Signal(object, object)
     rendered = Signal(object)
     render_failed = Signal(object)
-    _opened = Signal(object, int)
-    _open_failed = Signal(object, object)
-    _rendered = Signal(object)
-    _render_failed = Signal(object)
 
     def __init__(self, device: str = "auto", threads: int = THREADS) -> None:
         super().__init__()  # no parent: the page closing must not destroy a running thread
@@ -100,9 +97,7 @@ class RenderWorker(QThread):
         self._open_path: Path | None = None
         self._stopping = False
         self._seq = 0
-        for private, public in ((self._opened, self.opened), (self._open_failed, self.open_failed),
-                                (self._rendered, self.rendered), (self._render_failed, self.render_failed)):
-            private.connect(public, Qt.ConnectionType.QueuedConnection)
+        self._gui = GuiThread(self)
 
     # ---- GUI thread -----------------------------------------------------------------------
 
@@ -186,14 +181,14 @@ class RenderWorker(QThread):
             model = GeneratorModel(path, device=self.device, threads=self.threads)
             model.images(model.z_for_seeds([0]), class_index=0 if model.info.conditional else None)  # warm up
         except Exception as e:  # noqa: BLE001 - every failure becomes a message naming the file
-            self._open_failed.emit(path, open_error(path, e))
+            self._gui.post(self.open_failed.emit, path, open_error(path, e))
             return
         with self._cond:
             self.model = model
             self.model_serial += 1
             self._pending.clear()  # requests for the previous model
             serial = self.model_serial
-        self._opened.emit(model, serial)
+        self._gui.post(self.opened.emit, model, serial)
 
     def _render(self, r: RenderRequest) -> None:
         model = self.model
@@ -206,9 +201,9 @@ class RenderWorker(QThread):
             else:
                 images = model.images(r.z, psi=r.psi, class_index=r.class_index, w_offset=r.w_offset)
         except Exception as e:  # noqa: BLE001
-            self._render_failed.emit(describe(e, doing="generating images"))
+            self._gui.post(self.render_failed.emit, describe(e, doing="generating images"))
             return
-        self._rendered.emit(Rendered(r.slot, r.seq, r.model_serial, images, time.perf_counter() - start, r.tag, r.then))
+        self._gui.post(self.rendered.emit, Rendered(r.slot, r.seq, r.model_serial, images, time.perf_counter() - start, r.tag, r.then))
 
 
 def stop_all() -> None:

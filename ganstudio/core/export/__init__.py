@@ -1,5 +1,5 @@
 """Export of a trained generator to ONNX (DESIGN.md, "ONNX interface of an exported generator")."""
 
-from ganstudio.core.export.generator import ExportResult, export_generator, select_checkpoint
+from ganstudio.core.export.generator import ExportResult, export_generator
 
-__all__ = ["ExportResult", "export_generator", "select_checkpoint"]
+__all__ = ["ExportResult", "export_generator"]

@@ -26,7 +26,7 @@ import ganstudio
 from ganstudio.core.errors import CheckpointError, ExportError
 from ganstudio.core.export.directions import principal_directions
 from ganstudio.core.models import Generator
-from ganstudio.core.training.checkpoint import list_checkpoints, load_checkpoint
+from ganstudio.core.training.checkpoint import load_checkpoint
 from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.infer.atomic import atomic_path
 from ganstudio.infer.export_result import ExportResult
@@ -59,25 +59,6 @@ class ExportGraph(nn.Module):
         w = mapping.w_avg + psi.to(dtype)[:, None] * (w - mapping.w_avg)
         image = self.G.synthesis(w + w_offset.to(dtype))
         return ((image.clamp(-1, 1) + 1) * 0.5).float(), w.float()
-
-
-def select_checkpoint(folder: RunFolder, which: str | int = "best") -> int:
-    """"best" (falls back to the latest when no metric has run yet), "latest", or a step number."""
-    steps = list_checkpoints(folder.checkpoints)
-    if not steps:
-        raise CheckpointError(f"{folder.path} has no checkpoint yet: train a little longer before exporting")
-    if which == "best":
-        best = folder.best_checkpoint()
-        return steps[-1] if best is None else best
-    if which == "latest":
-        return steps[-1]
-    try:
-        step = int(which)
-    except ValueError:
-        raise CheckpointError(f"unknown checkpoint {which!r}: use best, latest or a step number") from None
-    if step not in steps:
-        raise CheckpointError(f"{folder.path} has no checkpoint at step {step}; it has {', '.join(map(str, steps))}")
-    return step
 
 
 def load_ema_generator(folder: RunFolder, step: int) -> tuple[Generator, dict]:
@@ -119,7 +100,7 @@ def export_generator(
     start = time.perf_counter()
     folder = RunFolder(Path(run))
     info = folder.read()
-    step = select_checkpoint(folder, checkpoint)
+    step = folder.select_checkpoint(checkpoint)
     stage(f"loading checkpoint {step}")
     G, meta = load_ema_generator(folder, step)
     precision = "fp16" if fp16 else "fp32"

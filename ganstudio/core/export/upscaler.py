@@ -14,7 +14,7 @@ from torch import nn
 
 from ganstudio.core.errors import CheckpointError, ExportError
 from ganstudio.core.export.generator import (
-    OPSET, TOLERANCE, ExportResult, Stage, quiet_exporter, select_checkpoint, training_summary, write_verified,
+    OPSET, TOLERANCE, ExportResult, Stage, quiet_exporter, training_summary, write_verified,
 )
 from ganstudio.core.training.checkpoint import load_checkpoint
 from ganstudio.core.training.runfolder import RunFolder
@@ -56,7 +56,7 @@ def export_upscaler(
     start = time.perf_counter()
     folder = RunFolder(Path(run))
     info = folder.read()
-    step = select_checkpoint(folder, checkpoint)
+    step = folder.select_checkpoint(checkpoint)
     stage(f"loading checkpoint {step}")
     net, config, meta = load_upscaler(folder, step)
     name = name or folder.path.resolve().name

@@ -35,6 +35,15 @@ class Discriminator(nn.Module):
         # Projection discriminator (Miyato & Koyama 2018): class embedding dotted with features.
         self.embed = EqualLinear(cfg.num_classes, c4) if cfg.num_classes else None
 
+    def freeze(self, levels: int) -> None:
+        """Keep the `levels` finest resolutions (fromRGB and their convs) as they are (FreezeD, Mo
+        et al. 2020): fine-tuned on few pictures, D then adapts only its coarser layers."""
+        if levels <= 0:
+            return
+        self.from_rgb.requires_grad_(False)
+        for block in list(self.blocks)[: levels * (self.cfg.d_convs + 1)]:
+            block.requires_grad_(False)
+
     def minibatch_std(self, x: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape
         g = min(self.mbstd_group, n)

@@ -43,6 +43,7 @@ from ganstudio.core.training.distributed import World
 from ganstudio.core.training.health import HealthIssue
 from ganstudio.core.training.lock import RunLock
 from ganstudio.core.training.runfolder import RunFolder
+from ganstudio.core.training.start_from import Parent, fine_tune_config
 from ganstudio.core.training.task import GanTask, Task, TaskTrainer
 
 DEMO_SOURCE = "builtin:demo"
@@ -55,6 +56,7 @@ class TrainingRun:
         self.config = config  # builds self.task too
         self.data = data  # folder path, or None for the demo
         self.resuming = resume
+        self.parent: Parent | None = None  # the run a new one starts from (fine-tuning)
         self.world = World.from_env()
         self.listener = listener or (lambda event: None)  # the caller's; may be replaced before run()
         self._stop = threading.Event()
@@ -71,11 +73,17 @@ class TrainingRun:
     # ---- construction ---------------------------------------------------------------------
 
     @classmethod
-    def new(cls, run_dir: str | Path, config: TrainConfig, data: str | Path | None = None, listener: ev.Listener | None = None) -> "TrainingRun":
+    def new(cls, run_dir: str | Path, config: TrainConfig, data: str | Path | None = None, listener: ev.Listener | None = None,
+            *, start_from: Parent | None = None) -> "TrainingRun":
+        """A run from random weights, or from `start_from`'s (fine-tuning: it takes the parent's architecture)."""
         folder = RunFolder(Path(run_dir).expanduser().resolve())
         if folder.exists() and World.from_env().is_main:  # the other ranks start after rank 0 made it
             raise CheckpointError(f"{folder.path} already holds a training run: resume it, or choose another output folder")
-        return cls(folder, config, str(Path(data).expanduser().resolve()) if data else None, resume=False, listener=listener)
+        if start_from is not None:
+            config = fine_tune_config(start_from, config)
+        run = cls(folder, config, str(Path(data).expanduser().resolve()) if data else None, resume=False, listener=listener)
+        run.parent = start_from
+        return run
 
     @classmethod
     def resume(cls, run_dir: str | Path, *, listener: ev.Listener | None = None, **overrides: Any) -> "TrainingRun":
@@ -200,11 +208,14 @@ class TrainingRun:
             recorded = self.folder.read().get("dataset", {}).get("fingerprint")
             if recorded and recorded != dataset.fingerprint:
                 self._warn("data_changed", f"the images in {dataset.source} changed since this run started", "training goes on with the current images")
-        elif self.main:
-            try:
-                self.folder.create(cfg, dataset_info)
-            except OSError as e:
-                raise CheckpointError(f"could not create the run folder {self.folder.path}: {e.strerror or e}") from None
+        else:
+            if self.parent is not None:
+                notices += self.task.start_from(self.parent)
+            if self.main:
+                try:
+                    self.folder.create(cfg, dataset_info, started_from=self.parent.record() if self.parent else None)
+                except OSError as e:
+                    raise CheckpointError(f"could not create the run folder {self.folder.path}: {e.strerror or e}") from None
         if self.main:
             known_runs.remember(self.folder.path)  # so the app's Past runs lists it, wherever it lives
         self._best_value = self._read_best_value()

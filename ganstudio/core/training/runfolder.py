@@ -54,18 +54,19 @@ class RunFolder:
     def exists(self) -> bool:
         return self.run_json.is_file()
 
-    def create(self, config: TrainConfig, dataset: dict[str, Any]) -> None:
+    def create(self, config: TrainConfig, dataset: dict[str, Any], started_from: dict[str, Any] | None = None) -> None:
+        """Make the folder and write run.json; `started_from` is the parent of a fine-tuned run (start_from.py)."""
         for d in (self.path, self.checkpoints, self.samples, self.path / "export"):
             d.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(
-            self.run_json,
-            {
-                "schema_version": SCHEMA_VERSION,
-                "ganstudio_version": ganstudio.__version__,
-                "config": config.to_dict(),
-                "dataset": dataset,
-            },
-        )
+        info = {
+            "schema_version": SCHEMA_VERSION,
+            "ganstudio_version": ganstudio.__version__,
+            "config": config.to_dict(),
+            "dataset": dataset,
+        }
+        if started_from is not None:
+            info["started_from"] = started_from
+        atomic_write_json(self.run_json, info)
 
     def read(self) -> dict[str, Any]:
         data = read_json(self.run_json)
@@ -124,6 +125,24 @@ class RunFolder:
     def latest_checkpoint(self) -> int | None:
         steps = list_checkpoints(self.checkpoints)
         return steps[-1] if steps else None
+
+    def select_checkpoint(self, which: str | int = "best") -> int:
+        """"best" (the latest while no metric has run yet), "latest", or a step number."""
+        steps = list_checkpoints(self.checkpoints)
+        if not steps:
+            raise CheckpointError(f"{self.path} has no checkpoint yet: train it a little longer first")
+        if which == "best":
+            best = self.best_checkpoint()
+            return steps[-1] if best is None else best
+        if which == "latest":
+            return steps[-1]
+        try:
+            step = int(which)
+        except ValueError:
+            raise CheckpointError(f"unknown checkpoint {which!r}: use best, latest or a step number") from None
+        if step not in steps:
+            raise CheckpointError(f"{self.path} has no checkpoint at step {step}; it has {', '.join(map(str, steps))}")
+        return step
 
     def best_checkpoint(self) -> int | None:
         if not self.best_json.is_file():

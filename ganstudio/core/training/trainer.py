@@ -49,6 +49,9 @@ class Trainer:
         with seeded_init(cfg.seed):  # weight init only; training draws from self.rng
             self.G = Generator(cfg.model).to(device, memory_format=self.memory_format)
             self.D = build_discriminator(cfg.model).to(device, memory_format=self.memory_format)
+        if cfg.freeze_d:
+            self.D.freeze(cfg.freeze_d)
+        self.d_trainable = [p for p in self.D.parameters() if p.requires_grad]  # all but FreezeD's layers
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         # The training passes go through these: DDP wrappers that average gradients across ranks,
         # or the networks themselves in a single process. Sampling and EMA use G and D directly.
@@ -149,7 +152,8 @@ class Trainer:
             return list(t.chunk(n)) if t is not None else [None] * n
 
         # D step: push D(real) up and D(fake) down.
-        self.D.requires_grad_(True)
+        for p in self.d_trainable:
+            p.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss, real_logits, fake_logits, kept = 0.0, [], [], []
         for r, lab, zz, flab in zip(passes(real), passes(labels), passes(z), passes(fake_labels)):
