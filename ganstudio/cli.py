@@ -252,23 +252,24 @@ def _new_run_config(args: argparse.Namespace, device):  # noqa: ANN001, ANN202 -
         classes = len(DEMO_CLASSES) if args.classes else 0
         resolution = resolution or 64
     if args.config:
-        return _config_file(args), name
-    config = default_config(resolution, device.type)  # the recipe for this device, as the app starts from
-    model = config.model.resized(args.model_size) if args.model_size else config.model
-    config = config.replace(
-        model=dataclasses.replace(model, num_classes=classes),
-        batch=args.batch,
-        seed=args.seed,
-        kimg=args.kimg,
-        minutes=args.minutes,
-        device=args.device,
-    )
+        config = _config_file(args)
+    else:
+        config = default_config(resolution, device.type)  # the recipe for this device, as the app starts from
+        model = config.model.resized(args.model_size) if args.model_size else config.model
+        config = config.replace(
+            model=dataclasses.replace(model, num_classes=classes),
+            batch=args.batch,
+            seed=args.seed,
+            kimg=args.kimg,
+            minutes=args.minutes,
+            device=args.device,
+        )
     if parent is not None:
         from ganstudio.core.training.start_from import fine_tune_config
 
         config = fine_tune_config(parent, config)
     try:
-        return config.replace(freeze_d=args.freeze_d), name
+        return (config.replace(freeze_d=args.freeze_d) if args.freeze_d else config), name
     except ValueError as e:
         raise UsageError(f"--freeze-d: {e}") from None
 

@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 import pytest
+import safetensors.numpy
 from PIL import Image
 
 from ganstudio.infer import OutputError, save_png
@@ -27,7 +28,7 @@ def test_the_mode_follows_the_umask_as_for_open(tmp_path, umask):
     try:
         atomic_write_bytes(tmp_path / "a.bin", b"x")
         with atomic_path(tmp_path / "b.safetensors") as tmp:
-            tmp.write_bytes(b"x")
+            safetensors.numpy.save_file({"x": np.zeros(2)}, tmp)  # recreates the file with mode 0600
         (tmp_path / "plain").write_bytes(b"x")
     finally:
         os.umask(old)

@@ -57,7 +57,8 @@ class OptionsPanel(QWidget):
         layout.addWidget(self.preset_summary)
 
         start_row = QHBoxLayout()
-        start_row.addWidget(QLabel("Start from"))
+        self.start_from_label = QLabel("Start from")
+        start_row.addWidget(self.start_from_label)
         self.start_from = QComboBox()
         self.start_from.setIconSize(QSize(PARENT_THUMB, PARENT_THUMB))
         self.start_from.setToolTip("Fine-tuning: start from a model you already trained instead of from nothing.\n"
@@ -298,8 +299,10 @@ class OptionsPanel(QWidget):
         for widget in (self.resolution, self.model_size):  # a run started from another takes its model
             widget.setEnabled(new and not parent)
         self.freeze_d.setEnabled(new and parent)
-        self.start_from.setVisible(new)
-        self.start_from_note.setVisible(new and parent)
+        offered = new and bool(self._parents)  # a first run has nothing to start from: no row
+        self.start_from_label.setVisible(offered)
+        self.start_from.setVisible(offered)
+        self.start_from_note.setVisible(offered and parent)
         self.classes.setEnabled(new and self._class_count >= 2)
         for widget in (self.length, self.length_unit, self.device):
             widget.setEnabled(not locked)
@@ -349,8 +352,9 @@ class OptionsPanel(QWidget):
         self.start_from.clear()
         self.start_from.addItem("Nothing: train from scratch", None)
         for key, run in self._parents.items():
-            data = "demo shapes" if run.is_demo else run.dataset_name
-            self.start_from.addItem(f"{run.name} · {data} · {run.resolution} px, {run.kimg:.0f} kimg", key)
+            self.start_from.addItem(f"{run.name} · {run.resolution} px · {run.kimg:.0f} kimg", key)
+            data = "the built-in demo shapes" if run.is_demo else f"{run.images} pictures from {run.source}"
+            self.start_from.setItemData(self.start_from.count() - 1, f"{run.path}\nTrained on {data}", Qt.ItemDataRole.ToolTipRole)
         self.start_from.blockSignals(False)
         self._thumbnail_task = load_thumbnails(list(self._parents.values()), PARENT_THUMB, self._show_parent_thumbnails)
         self._parent_chosen()

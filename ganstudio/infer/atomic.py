@@ -58,7 +58,9 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     target = Path(target)
     tmp = _create_temp(target)
     try:
+        mode = os.stat(tmp).st_mode
         yield tmp
+        os.chmod(tmp, mode)  # a writer that recreates the file (safetensors makes it 0600) keeps open()'s mode
         _fsync(tmp)
         os.replace(tmp, target)
     except BaseException:
