@@ -214,6 +214,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
                   else "until you stop it (--minutes or --kimg set a length)")
         print(f"No FOLDER given: training on the built-in demo shapes {length}. Press Ctrl-C to stop; "
               "a checkpoint is saved first.", flush=True)
+    if args.parent is not None and not worker:
+        p = args.parent
+        print(f"Starting from {p.folder.path.name}, checkpoint {p.step} ({p.kimg:.1f} kimg), at its {p.model.resolution} px "
+              f"and model size.", flush=True)
     out = Path(args.out) if args.out else _unique_run_dir(name)
     return _drive(TrainingRun.new(out, config, args.folder, start_from=args.parent), export=args.export)
 

@@ -149,7 +149,9 @@ def test_the_command_line_trains_from_a_parent(parent_run, tmp_path, capsys):
     out = tmp_path / "child"
     code = main(["train", str(data), "--from", str(parent_run), "--checkpoint", "latest", "--freeze-d", "1",
                  "--out", str(out), "--kimg", "0.016", "--batch", "8", "--no-export"])
-    assert code == 0, capsys.readouterr().err
+    said = capsys.readouterr()
+    assert code == 0, said.err
+    assert f"Starting from {parent_run.name}, checkpoint" in said.out
     info = RunFolder(out).read()
     assert info["started_from"]["run"] == str(parent_run.resolve())
     assert info["config"]["model"] == RunFolder(parent_run).read()["config"]["model"] and info["config"]["freeze_d"] == 1
