@@ -454,6 +454,8 @@ def test_a_new_run_can_start_from_a_past_run(qtbot, make_window, image_folder, t
     info = RunFolder(page.run_dir).read()
     assert info["started_from"]["run"] == str(parent.resolve()) and info["config"]["freeze_d"] == 1
     assert info["config"]["model"] == RunFolder(parent).read()["config"]["model"]
+    page.open_run(page.run_dir)  # as reopened later: it says where it started
+    assert "started from parent" in page.subtitle.text()
 
     # Back to nothing: the resolution is the user's again, and no D is frozen.
     options.set_mode("new")

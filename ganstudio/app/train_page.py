@@ -243,14 +243,17 @@ class TrainPage(QWidget):
     def open_run(self, run_dir: Path) -> None:
         """An existing run: its timeline, charts and warnings so far, ready to resume."""
         info = read_run(run_dir)  # raises for an unreadable run.json; the caller words it
-        config = TrainConfig.from_dict(json.loads((run_dir / "run.json").read_text()).get("config", {}))
+        described = json.loads((run_dir / "run.json").read_text())
+        config = TrainConfig.from_dict(described.get("config", {}))
         self.summary, self.data, self.run_dir = None, None, run_dir
         self.has_checkpoint = info.step > 0
         self.completed = info.completed
         self._reset_views()
         self.title.setText(info.name)
         data = "built-in demo shapes" if info.is_demo else f"{info.images} pictures from {info.source}"
-        self.subtitle.setText(f"{data} · {info.resolution} px · {info.status_text()}")
+        parent = described.get("started_from") or {}
+        origin = f" · started from {Path(str(parent.get('run', '?'))).name}" if parent else ""
+        self.subtitle.setText(f"{data} · {info.resolution} px · {info.status_text()}{origin}")
         self.options.set_context(info.resolution, "cpu", 0)
         self.resumes_to_its_length = bool(info.target_kimg) and not info.completed
         length = ("kimg", info.target_kimg) if self.resumes_to_its_length else ("minutes", 30.0)
