@@ -408,6 +408,12 @@ def _report_export(result, upscaler: bool = False) -> None:  # noqa: ANN001 - Ex
         f"Exported {result.path} ({result.precision}, checkpoint {result.step}, {size:.1f} MB) in {result.seconds:.0f} s; "
         f"onnxruntime matches torch within {result.max_abs_diff:.1e} (tolerance {result.tolerance:.0e}).\n{use}"
     )
+    if result.copy_report is not None:
+        print(result.copy_report.describe())
+    if result.index is not None:
+        print(f"The training index beside it ({result.index.name}) lets Explore show each picture's nearest training pictures.")
+    elif result.copies_note and not upscaler:
+        print(f"No copy check: {result.copies_note}.")
 
 
 def _drive(run, *, export: bool = False, exporter=None) -> int:  # noqa: ANN001 - TrainingRun, imported lazily

@@ -70,9 +70,10 @@ def tiny_model_config(resolution: int = 32, num_classes: int = 0):
     )
 
 
-def make_run_folder(path: Path, model, classes: tuple[str, ...] = (), seed: int = 0) -> Path:
+def make_run_folder(path: Path, model, classes: tuple[str, ...] = (), seed: int = 0, source: Path | None = None) -> Path:
     """A run folder with one checkpoint of an untrained (seeded) generator: what export needs,
-    without the cost of training at every resolution."""
+    without the cost of training at every resolution. Its training pictures are in `source`, or
+    nowhere (export then skips the copy check)."""
     import torch
 
     from ganstudio.core.config import TrainConfig
@@ -81,7 +82,7 @@ def make_run_folder(path: Path, model, classes: tuple[str, ...] = (), seed: int 
     from ganstudio.core.training.runfolder import RunFolder
 
     folder = RunFolder(path)
-    dataset = {"name": "shapes", "source": "generated", "fingerprint": "0", "images": 24, "skipped": 0, "classes": list(classes)}
+    dataset = {"name": "shapes", "source": str(source) if source else "generated", "fingerprint": "0", "images": 24, "skipped": 0, "classes": list(classes)}
     folder.create(TrainConfig(model=model), dataset)
     torch.manual_seed(seed)
     G = Generator(model)
@@ -94,11 +95,13 @@ def make_run_folder(path: Path, model, classes: tuple[str, ...] = (), seed: int 
 
 @pytest.fixture(scope="session")
 def exported_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An exported unconditional 32 px generator, shared by the inference tests."""
+    """An exported unconditional 32 px generator, shared by the inference tests, with the training
+    index its training pictures give it."""
     from ganstudio.core.export import export_generator
 
-    run = make_run_folder(tmp_path_factory.mktemp("export") / "run", tiny_model_config())
-    return export_generator(run).path
+    base = tmp_path_factory.mktemp("export")
+    pictures = make_image_folder(base / "pictures", size=32)
+    return export_generator(make_run_folder(base / "run", tiny_model_config(), source=pictures)).path
 
 
 @pytest.fixture(scope="session")

@@ -205,6 +205,27 @@ def test_class_switch_changes_the_output(qtbot, make_page, exported_conditional_
     assert "class owl" in page.caption.text()
 
 
+@pytest.mark.slow
+def test_is_it_new_shows_the_nearest_training_pictures(qtbot, make_page, exported_model, exported_conditional_model):
+    page = make_page(exported_model)
+    page.tabs.setCurrentWidget(page.nearest)
+    qtbot.waitUntil(lambda: all(view.has_image() for view in page.nearest.views), timeout=TIMEOUT_MS)
+    distances = [float(caption.text().split(" ")[0]) for caption in page.nearest.captions]
+    assert distances == sorted(distances) and distances[0] >= 0
+    assert "Whole model:" in page.nearest.report_label.text() and "training picture" in page.nearest.report_label.text()
+    assert not page.nearest.problem_label.isVisibleTo(page)
+
+    enlarged = page.shown[0]
+    click_seed(qtbot, page, 5)  # another image: other neighbours, or the same ones at other distances
+    qtbot.waitUntil(lambda: page.shown[0] is not enlarged, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: [float(c.text().split(" ")[0]) for c in page.nearest.captions] != distances, timeout=TIMEOUT_MS)
+
+    open_model(qtbot, page, exported_conditional_model)  # exported with no training pictures at hand
+    assert page.nearest.problem_label.isVisibleTo(page) and "has no training index" in page.nearest.problem_label.text()
+    assert not any(view.has_image() for view in page.nearest.views)
+    assert "no copy report" in page.nearest.report_label.text()
+
+
 def _non_generator_onnx(path: Path) -> Path:
     import onnx
     from onnx import TensorProto, helper

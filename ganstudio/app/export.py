@@ -112,10 +112,13 @@ def start_export(run_dir: Path, *, checkpoint: str = "best", fp16: bool = False,
 def describe_result(result: ExportResult) -> tuple[str, str]:
     """(headline, details) for the message shown when an export is done."""
     size = result.path.stat().st_size / 1e6 if result.path.is_file() else 0.0
+    report = result.copy_report
+    copies = (f"{report.describe()} The Explore page's \"Is it new?\" tab shows the nearest training pictures of any image.\n\n"
+              if report is not None else f"No copy check: {result.copies_note}.\n\n" if result.copies_note else "")
     return (
         f"Exported {result.path.name} ({size:.1f} MB).",
         f"From checkpoint {result.step} ({result.precision}), in {result.seconds:.0f} s. onnxruntime matches the "
-        f"torch model within {result.max_abs_diff:.1e} (allowed {result.tolerance:.0e}).\n\n"
+        f"torch model within {result.max_abs_diff:.1e} (allowed {result.tolerance:.0e}).\n\n{copies}"
         f"Saved in {result.path.parent}. Open it in Explore, or generate images from the command line with:\n"
         f"ganstudio generate \"{result.path}\" --count 16 --grid --out images",
     )

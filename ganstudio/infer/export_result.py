@@ -8,6 +8,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ganstudio.infer.training_index import CopyReport
+
 
 @dataclass(frozen=True)
 class ExportResult:
@@ -17,13 +19,22 @@ class ExportResult:
     max_abs_diff: float  # onnxruntime vs torch (fp32) on the same inputs, images in [0, 1]
     tolerance: float
     seconds: float
+    copies: str = ""  # the CopyReport as JSON ("" when there is none: see copies_note)
+    index: Path | None = None  # the training index written beside the model
+    copies_note: str = ""  # why there is no copy report or index
 
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "path": str(self.path)})
+        return json.dumps({**asdict(self), "path": str(self.path), "index": str(self.index) if self.index else None})
+
+    @property
+    def copy_report(self) -> CopyReport | None:
+        return CopyReport.from_json(self.copies) if self.copies else None
 
     @classmethod
     def from_json(cls, text: str) -> "ExportResult":
         """Raises ValueError (json's JSONDecodeError included), KeyError or TypeError on a bad record."""
         data = json.loads(text)
+        index = data.get("index")
         return cls(Path(data["path"]), int(data["step"]), str(data["precision"]), float(data["max_abs_diff"]),
-                   float(data["tolerance"]), float(data["seconds"]))
+                   float(data["tolerance"]), float(data["seconds"]), str(data.get("copies", "")),
+                   Path(index) if index else None, str(data.get("copies_note", "")))

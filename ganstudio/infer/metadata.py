@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ganstudio.infer.errors import ModelError
+from ganstudio.infer.training_index import REPORT_KEY, CopyReport
 
 FORMAT_VERSION = 1
 FORMAT_KEY = "ganstudio.format"
@@ -63,6 +64,7 @@ class GeneratorInfo:
     classes: tuple[str, ...]
     directions: Directions
     summary: dict[str, str] = field(default_factory=dict)
+    copies: CopyReport | None = None  # measured at export (training_index.py); None for older models
 
     @property
     def name(self) -> str:
@@ -129,7 +131,11 @@ def parse_generator_metadata(path: Path, props: dict[str, str], inputs: dict[str
     if inputs["z"][-1] != latent_dim:
         raise ModelError(f"{path}: input z has size {inputs['z'][-1]} but the metadata says latent_dim {latent_dim}")
     summary = {k: props[k] for k in SUMMARY_KEYS if k in props}
-    return GeneratorInfo(latent_dim, w_dim, resolution, classes, directions, summary)
+    try:
+        copies = CopyReport.from_json(props[REPORT_KEY]) if REPORT_KEY in props else None
+    except (ValueError, KeyError, TypeError):
+        copies = None  # an unreadable report only loses the report, not the model
+    return GeneratorInfo(latent_dim, w_dim, resolution, classes, directions, summary, copies)
 
 
 # Upscalers ------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from ganstudio.app.explore.history import FAVOURITES, History
 from ganstudio.app.explore.image_view import ImageView
 from ganstudio.app.explore.interpolation import PREVIEW, InterpolationPanel, PathSpec, animation_scale, between, walk
 from ganstudio.app.explore.jobs import JobBar
+from ganstudio.app.explore.nearest import COUNT as NEAREST, NearestPanel
 from ganstudio.app.explore.render import FOCUS, Rendered, RenderWorker
 from ganstudio.app.explore.seed_grid import SeedGrid
 from ganstudio.app.explore.variations import COUNT as VARIATIONS
@@ -182,9 +183,12 @@ class ExplorePage(QWidget):
         self.tabs.addTab(self.controls, "Adjust")
         self.tabs.addTab(self.variations, "Variations")
         self.tabs.addTab(self.interpolation, "Interpolate")
+        self.nearest = NearestPanel()
+        self.tabs.addTab(self.nearest, "Is it new?")
         self.tabs.setTabToolTip(0, "Truncation, class and direction sliders.")
         self.tabs.setTabToolTip(1, "A ring of nearby images around the enlarged one.")
         self.tabs.setTabToolTip(2, "The images between favourites, or a random walk; save as GIF/MP4.")
+        self.tabs.setTabToolTip(3, "The training pictures nearest to the enlarged image: does the model copy them?")
         self.tabs.currentChanged.connect(self._tab_changed)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -329,6 +333,7 @@ class ExplorePage(QWidget):
         self.history.clear()  # the steps were the previous model's
         self._update_undo()
         self.variations.clear()
+        self.nearest.set_model(info.copies, self.worker.index_problem)
         self.interpolation.set_spec(None)
         self._path_source = None
         self.recipe = Recipe(0, psi, 0 if info.conditional else None)
@@ -403,6 +408,24 @@ class ExplorePage(QWidget):
         self.focus.set_image(r.images[0], r.seq)
         self.variations.set_centre(r.images[0])
         self._update_caption()
+        if self.tabs.currentWidget() is self.nearest:
+            self._find_nearest()
+
+    def _find_nearest(self) -> None:
+        index, shown = self.worker.training_index, self.shown
+        if index is None or shown is None:
+            return
+        image = shown[1]
+
+        def find(model) -> tuple[np.ndarray, list]:  # noqa: ANN001 - on the render thread
+            neighbours = index.nearest(image, NEAREST)
+            return np.zeros((0, 1, 1, 3), np.uint8), neighbours
+
+        self.worker.submit_fn("nearest", find, tag=shown[0], then=self._show_nearest)
+
+    def _show_nearest(self, r: Rendered) -> None:
+        if self.shown is not None and r.tag is self.shown[0]:
+            self.nearest.set_neighbours(r.extra)
 
     def _show_grid_page(self, r: Rendered) -> None:
         page, seeds, key = r.tag
@@ -475,6 +498,8 @@ class ExplorePage(QWidget):
             self._render_variations()
         elif self.tabs.currentWidget() is self.interpolation and self.interpolation.spec is not None:
             self._render_strip()
+        elif self.tabs.currentWidget() is self.nearest:
+            self._find_nearest()
 
     # ---- what the user changes --------------------------------------------------------------
 

@@ -53,6 +53,7 @@ class Rendered:
     seconds: float
     tag: object = None
     then: Callable[["Rendered"], None] | None = None
+    extra: object = None  # what a submit_fn function returned beside its images
 
     def deliver(self) -> None:
         """Hand the images to the handler the request named (on the GUI thread)."""
@@ -90,6 +91,8 @@ class RenderWorker(QThread):
         self.device = device
         self.threads = threads
         self.model = None  # the GeneratorModel, set on this thread; read-only for others
+        self.training_index = None  # its TrainingIndex when one lies beside it; used on this thread
+        self.index_problem = ""  # why there is none, in words (set before `opened` is posted)
         self.model_serial = 0
         self.dropped = 0  # requests overwritten before they ran (stale)
         self._cond = threading.Condition()
@@ -126,7 +129,8 @@ class RenderWorker(QThread):
 
     def submit_fn(self, slot: str, fn: Callable[[Any], np.ndarray], tag: object = None,
                   then: Callable[[Rendered], None] | None = None) -> int:
-        """Queue `fn(model) -> uint8 images` for `slot` (e.g. frames along a path), like submit()."""
+        """Queue `fn(model) -> uint8 images` (or `(images, extra)`) for `slot` (e.g. frames along a
+        path), like submit()."""
         with self._cond:
             self._seq += 1
             if slot in self._pending:
@@ -183,8 +187,10 @@ class RenderWorker(QThread):
         except Exception as e:  # noqa: BLE001 - every failure becomes a message naming the file
             self._gui.post(self.open_failed.emit, path, open_error(path, e))
             return
+        index, problem = _open_index(path)
         with self._cond:
             self.model = model
+            self.training_index, self.index_problem = index, problem
             self.model_serial += 1
             self._pending.clear()  # requests for the previous model
             serial = self.model_serial
@@ -195,15 +201,31 @@ class RenderWorker(QThread):
         if model is None or r.model_serial != self.model_serial:
             return
         start = time.perf_counter()
+        extra = None
         try:
             if r.fn is not None:
                 images = r.fn(model)
+                if isinstance(images, tuple):
+                    images, extra = images
             else:
                 images = model.images(r.z, psi=r.psi, class_index=r.class_index, w_offset=r.w_offset)
         except Exception as e:  # noqa: BLE001
             self._gui.post(self.render_failed.emit, describe(e, doing="generating images"))
             return
-        self._gui.post(self.rendered.emit, Rendered(r.slot, r.seq, r.model_serial, images, time.perf_counter() - start, r.tag, r.then))
+        self._gui.post(self.rendered.emit, Rendered(r.slot, r.seq, r.model_serial, images, time.perf_counter() - start, r.tag,
+                                                    r.then, extra))
+
+
+def _open_index(model: Path):  # noqa: ANN202 - (TrainingIndex | None, str)
+    """The training index beside `model`, or None and why not (a missing index is no error: the
+    model explores as well without it)."""
+    from ganstudio.infer.errors import ModelError
+    from ganstudio.infer.training_index import TrainingIndex
+
+    try:
+        return TrainingIndex.open(model), ""
+    except ModelError as e:
+        return None, str(e)[:1].upper() + str(e)[1:] + "."
 
 
 def stop_all() -> None:

@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 import ganstudio
-from ganstudio.core.errors import CheckpointError, ExportError
+from ganstudio.core.errors import CheckpointError, ExportError, GanStudioError
+from ganstudio.core.export.copies import MAX_TRAINING, SAMPLES, CopyCheck
 from ganstudio.core.export.directions import principal_directions
 from ganstudio.core.models import Generator
 from ganstudio.core.training.checkpoint import load_checkpoint
@@ -33,6 +34,7 @@ from ganstudio.infer.export_result import ExportResult
 from ganstudio.infer.generator import GeneratorModel
 from ganstudio.infer.metadata import Directions, generator_metadata
 from ganstudio.infer.session import open_session
+from ganstudio.infer.training_index import REPORT_KEY, CopyReport, index_path
 
 OPSET = 18
 # Largest |onnxruntime - torch| accepted over images in [0, 1]. fp16 keeps ~3 significant digits;
@@ -94,8 +96,11 @@ def export_generator(
     fp16: bool = False,
     out: str | os.PathLike | None = None,
     stage: Stage | None = None,
+    copies: bool = True,
 ) -> ExportResult:
-    """Export, verify and write atomically; an export that fails its check is not left behind."""
+    """Export, verify and write atomically; an export that fails its check is not left behind.
+    With `copies`, also measure whether the generator copies its training pictures (in the model's
+    metadata) and write the training index beside the model (copies.py)."""
     stage = stage or (lambda message: None)
     start = time.perf_counter()
     folder = RunFolder(Path(run))
@@ -112,23 +117,57 @@ def export_generator(
 
     stage("finding principal directions of w and what each changes")
     directions = principal_directions(G)
+    check, report, copies_note = _copy_check(folder, G, stage) if copies else (None, None, "it was not asked for")
     stage("converting to ONNX")
     model = _to_onnx(G, fp16)
     dataset = info.get("dataset", {})
     summary = training_summary(name, meta, step, dataset, precision)
     classes = list(dataset.get("classes", [])) if G.cfg.num_classes else []
     props = generator_metadata(G.cfg.latent_dim, G.cfg.w_dim, G.cfg.resolution, classes, directions, summary)
+    if report is not None:
+        props[REPORT_KEY] = report.to_json()
     onnx.helper.set_model_props(model, props)
     model.doc_string = f"GAN Studio generator from {name}, {kimg:.1f} kimg"
     data = model.SerializeToString()
 
-    def check(unverified: Path) -> float:
+    def verify(unverified: Path) -> float:
         diff = _verify(G, unverified, directions)
         GeneratorModel(unverified, device="cpu")  # the metadata reads back as the inference side expects
         return diff
 
-    diff = write_verified(path, data, check, TOLERANCE[precision], f"the ONNX export of {folder.path}", stage)
-    return ExportResult(path, step, precision, diff, TOLERANCE[precision], time.perf_counter() - start)
+    diff = write_verified(path, data, verify, TOLERANCE[precision], f"the ONNX export of {folder.path}", stage)
+    index = index_path(path)
+    try:
+        if check is not None and report is not None:
+            stage("writing the training index (for the nearest training pictures in Explore)")
+            check.write_index(index, path, report)
+        else:
+            index.unlink(missing_ok=True)  # an older export's index: it belongs to the file just replaced
+            index = None
+    except OSError as e:
+        index, copies_note = None, f"the training index could not be written: {e.strerror or e}"
+    return ExportResult(path, step, precision, diff, TOLERANCE[precision], time.perf_counter() - start,
+                        report.to_json() if report else "", index, copies_note)
+
+
+def _copy_check(folder: RunFolder, G: Generator, stage: Stage) -> tuple[CopyCheck | None, CopyReport | None, str]:
+    """The copy report and what makes the training index, or why there is none: the training
+    pictures must still be where the run found them (the export itself goes on without them)."""
+    from ganstudio.core.training.run import DEMO_SOURCE
+    from ganstudio.core.training.task import GanTask
+
+    source = folder.read().get("dataset", {}).get("source", DEMO_SOURCE)
+    stage("loading the training pictures, to check whether the model copies them")
+    try:
+        dataset = GanTask(folder.config()).load_data(None if source == DEMO_SOURCE else source, lambda done, total: None)
+    except GanStudioError as e:
+        return None, None, f"its training pictures could not be loaded ({e})"
+    stage(f"comparing {SAMPLES} generated pictures with {min(len(dataset), MAX_TRAINING)} training pictures")
+    check = CopyCheck(dataset)
+    try:
+        return check, check.report(G), ""
+    except ValueError as e:  # fewer than two different training pictures: nothing to measure against
+        return None, None, str(e)
 
 
 def write_verified(path: Path, data: bytes, check: Callable[[Path], float], tolerance: float, what: str, stage: Stage) -> float:
