@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--checkpoint", default="best", help="best (by the quality metric), latest, or a step number")
     export.add_argument("--fp16", action="store_true", help="half precision: half the size, for GPUs (checked within 1e-2)")
     export.add_argument("--out", metavar="FILE.onnx", help="where to write it (default: RUN/export/<run>-<kimg>kimg.onnx)")
+    export.add_argument("--with-encoder", action="store_true", help="also train an encoder (MODEL.encoder.onnx beside the "
+                        "model), so that pictures can be brought into the model with `ganstudio project`")
+    export.add_argument("--encoder-minutes", type=_more_than_zero, metavar="M", help="how long the encoder trains (default 2; implies --with-encoder)")
     export.add_argument("--result-json", metavar="FILE", help="also write what was exported (path, checkpoint, precision, "
                         "check) to FILE as JSON, for scripts (the app exports this way)")
     export.set_defaults(func=_cmd_export)
@@ -377,7 +380,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     # SIGTERM (the app's Cancel, a timeout) stops like Ctrl-C: the half-written file is removed.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        result = export_generator(args.run, checkpoint=args.checkpoint, fp16=args.fp16, out=args.out, stage=_stage_printer())
+        result = export_generator(args.run, checkpoint=args.checkpoint, fp16=args.fp16, out=args.out, stage=_stage_printer(),
+                                  encoder_seconds=_encoder_seconds(args))
     finally:
         signal.signal(signal.SIGTERM, previous)  # main() may be called in-process (tests, scripts)
     if args.result_json:
@@ -386,6 +390,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
         atomic_write_text(Path(args.result_json), result.to_json())
     _report_export(result)
     return 0
+
+
+def _encoder_seconds(args: argparse.Namespace) -> float:
+    if not (args.with_encoder or args.encoder_minutes is not None):
+        return 0.0
+    return (args.encoder_minutes or 2.0) * 60
 
 
 def _stage_printer():  # noqa: ANN202
@@ -410,6 +420,9 @@ def _report_export(result, upscaler: bool = False) -> None:  # noqa: ANN001 - Ex
     )
     if result.copy_report is not None:
         print(result.copy_report.describe())
+    if result.encoder is not None:
+        print(f"Its encoder ({result.encoder.name}) finds pictures in it: ganstudio project {result.path} PICTURES... "
+              f"--out {result.path.parent / 'projected'}")
     if result.index is not None:
         print(f"The training index beside it ({result.index.name}) lets Explore show each picture's nearest training pictures.")
     elif result.copies_note and not upscaler:

@@ -97,6 +97,21 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     up.set_defaults(func=cmd_upscale)
 
 
+    proj = sub.add_parser(
+        "project",
+        help="find pictures in a model: the latent whose image matches each picture",
+        description="Bring pictures into a model's latent space with its encoder (MODEL.encoder.onnx beside "
+        "MODEL.onnx: `ganstudio export RUN --with-encoder`). Each picture is resized and converted as training "
+        "pictures are; DIR gets NAME.png, the model's picture (its latent in the PNG, so Explore reopens it), and "
+        "NAME-compare.png, the picture and the model's side by side; the similarity is printed.",
+    )
+    proj.add_argument("model", metavar="MODEL.onnx")
+    proj.add_argument("inputs", nargs="+", metavar="IMAGE", help="image files or folders")
+    proj.add_argument("--out", required=True, metavar="DIR", help="folder for the results (created if needed)")
+    proj.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to run (default auto)")
+    proj.set_defaults(func=cmd_project)
+
+
 def _add_latent_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--psi", type=float, default=1.0, help="truncation: below 1 trades variety for typical images (default 1)")
     p.add_argument("--class", dest="class_", metavar="NAME", help="class name or number, for class-conditional models")
@@ -234,3 +249,45 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     print(f"wrote {len(result.written)} images x{scale} to {args.out} with {model.name} ({result.seconds:.1f} s on {model.device})"
           + (f"; {len(result.failed)} skipped" if result.failed else ""))
     return 1 if result.failed and not result.written else 0
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ganstudio.infer.errors import OutputError
+    from ganstudio.infer.images import ImageInfo, make_grid, save_png
+    from ganstudio.infer.project import EncoderModel, PictureError, load_picture, project, w_avg
+    from ganstudio.infer.upscale_files import collect_inputs
+
+    model = _open(args)
+    encoder = EncoderModel(model, device=args.device)
+    files = collect_inputs(args.inputs)
+    out = Path(args.out)
+    average = w_avg(model)
+    info = model.info
+    done, failed, scores = 0, [], []
+    for path, relative in files:
+        try:
+            target = load_picture(path, info.resolution)
+        except PictureError as e:
+            failed.append(str(e))
+            print(f"skipped {e}", file=sys.stderr)
+            continue
+        p = project(encoder, target)
+        # psi 0 makes w_avg whatever the seed, so seed 0 and the offset w - w_avg give exactly this w.
+        image_info = ImageInfo(model.path.name, seed=0, psi=0.0, class_name=info.classes[0] if info.classes else None,
+                               w_offset=[float(v) for v in p.w - average])
+        name = out / relative.parent / relative.stem
+        try:
+            name.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputError(f"could not create {name.parent}: {e.strerror or e}") from None
+        save_png(name.with_name(name.name + ".png"), p.image, image_info)
+        save_png(name.with_name(name.name + "-compare.png"), make_grid(np.stack([p.target, p.image]), 2, gap=2))
+        scores.append((p.psnr, p.ssim))
+        done += 1
+        print(f"{path.name}: {p.similarity} ({p.seconds * 1000:.0f} ms)")
+    if scores:
+        mean = np.mean(scores, axis=0)
+        print(f"projected {done} picture{'s' if done != 1 else ''} into {out}: mean PSNR {mean[0]:.1f} dB, SSIM {mean[1]:.2f}")
+    return 1 if failed and not done else 0

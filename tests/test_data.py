@@ -25,7 +25,7 @@ from ganstudio.core.data import (
     scan_folder,
     suggest_resolution,
 )
-from ganstudio.core.data import decode as decode_module
+from ganstudio.infer import decode as decode_module
 from ganstudio.core.errors import DataError
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)

@@ -42,7 +42,7 @@ def summarise_folder(folder: str | Path, report: Callable[[object], None] | None
 
     load_core()  # torch, through the core's data package: not on the GUI thread
     from ganstudio.core.data import scan_folder, suggest_resolution
-    from ganstudio.core.data.decode import ImageDecodeError, decode_image
+    from ganstudio.infer.decode import ImageDecodeError, decode_image
     from ganstudio.core.device import resolve_device
 
     scan = scan_folder(folder)

@@ -22,9 +22,11 @@ class ExportResult:
     copies: str = ""  # the CopyReport as JSON ("" when there is none: see copies_note)
     index: Path | None = None  # the training index written beside the model
     copies_note: str = ""  # why there is no copy report or index
+    encoder: Path | None = None  # the encoder written beside the model (export --with-encoder)
 
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "path": str(self.path), "index": str(self.index) if self.index else None})
+        return json.dumps({**asdict(self), "path": str(self.path), "index": str(self.index) if self.index else None,
+                           "encoder": str(self.encoder) if self.encoder else None})
 
     @property
     def copy_report(self) -> CopyReport | None:
@@ -34,7 +36,7 @@ class ExportResult:
     def from_json(cls, text: str) -> "ExportResult":
         """Raises ValueError (json's JSONDecodeError included), KeyError or TypeError on a bad record."""
         data = json.loads(text)
-        index = data.get("index")
+        index, encoder = data.get("index"), data.get("encoder")
         return cls(Path(data["path"]), int(data["step"]), str(data["precision"]), float(data["max_abs_diff"]),
                    float(data["tolerance"]), float(data["seconds"]), str(data.get("copies", "")),
-                   Path(index) if index else None, str(data.get("copies_note", "")))
+                   Path(index) if index else None, str(data.get("copies_note", "")), Path(encoder) if encoder else None)

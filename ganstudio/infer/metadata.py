@@ -167,3 +167,37 @@ def declared_scale(path: Path, props: dict[str, str]) -> int | None:
     if not 1 <= scale <= 16:
         raise ModelError(f"{path} declares an impossible scale {scale}")
     return scale
+
+
+# Encoders ------------------------------------------------------------------------------------
+
+ENCODER_KEYS = ("resolution", "w_dim", "generator_sha256")
+
+
+def encoder_metadata(resolution: int, w_dim: int, generator_sha256: str, summary: dict[str, Any]) -> dict[str, str]:
+    """The metadata_props of an encoder (input `image` [N, 3, R, R] in [0, 1], output `w` [N, w_dim])
+    made for the generator whose .onnx file has the sha256 `generator_sha256`."""
+    props = {FORMAT_KEY: str(FORMAT_VERSION), KIND_KEY: "encoder", "resolution": str(resolution), "w_dim": str(w_dim),
+             "generator_sha256": generator_sha256}
+    props.update({k: str(v) for k, v in summary.items()})
+    return props
+
+
+def check_encoder_metadata(path: Path, props: dict[str, str], generator: Path, info: GeneratorInfo, generator_sha256: str) -> None:
+    """Raise ModelError unless the encoder at `path` is one for the generator at `generator`."""
+    kind = props.get(KIND_KEY)
+    if kind != "encoder":
+        raise ModelError(f"{path} is not a GAN Studio encoder" + (f" (it is a {kind})" if kind else ""))
+    try:
+        version = int(props.get(FORMAT_KEY, ""))
+        resolution, w_dim = int(props["resolution"]), int(props["w_dim"])
+    except (ValueError, KeyError):
+        raise ModelError(f"{path} has unreadable encoder metadata; export the run again with --with-encoder") from None
+    if version > FORMAT_VERSION:
+        raise ModelError(f"{path} uses model format {version}; this GAN Studio reads up to {FORMAT_VERSION}: update GAN Studio")
+    if props.get("generator_sha256") != generator_sha256:
+        raise ModelError(f"{path.name} is the encoder of another model, not of {generator.name}: export the run again "
+                         f"with `ganstudio export RUN --with-encoder` to make a matching one")
+    if (resolution, w_dim) != (info.resolution, info.w_dim):
+        raise ModelError(f"{path} encodes {resolution} px pictures into w of size {w_dim}; {generator.name} has "
+                         f"{info.resolution} px and {info.w_dim}")

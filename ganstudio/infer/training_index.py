@@ -15,7 +15,6 @@ the training pictures are to each other, near 0 for a copy.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ganstudio.infer.errors import ModelError
+from ganstudio.infer.fingerprint import file_sha256
 
 INDEX_FORMAT = 1
 INDEX_SUFFIX = ".training-index.zip"
@@ -43,14 +43,6 @@ def index_path(model: str | os.PathLike) -> Path:
     """Where the training index of `model` lives: beside it, named after it."""
     model = Path(model)
     return model.with_name(model.stem + INDEX_SUFFIX)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def features(images: np.ndarray) -> np.ndarray:

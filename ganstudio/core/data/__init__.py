@@ -7,7 +7,7 @@ from ganstudio.core.data.dataset import (
     load_image_folder,
     suggest_resolution,
 )
-from ganstudio.core.data.decode import MAX_PIXELS, MIN_SIDE, ImageDecodeError, decode_image
+from ganstudio.infer.decode import MAX_PIXELS, MIN_SIDE, ImageDecodeError, decode_image
 from ganstudio.core.data.demo import DEMO_CLASSES, make_demo_dataset
 from ganstudio.core.data.scan import IMAGE_EXTENSIONS, ScanResult, SkippedFile, scan_folder
 

@@ -15,7 +15,7 @@ import platformdirs
 import torch
 from PIL import Image
 
-from ganstudio.core.data.decode import Progress, decode_many
+from ganstudio.infer.decode import Progress, decode_many
 from ganstudio.core.data.scan import ScanResult, SkippedFile, scan_folder, suggest_resolution
 from ganstudio.core.errors import DataError, GanStudioWarning
 from ganstudio.infer.atomic import atomic_write, atomic_write_text

@@ -4,6 +4,7 @@ training index the Explore page reads beside the model."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +12,17 @@ import torch
 import torch.nn.functional as F
 
 from ganstudio.core.data.dataset import ImageDataset
+from ganstudio.core.errors import GanStudioError
 from ganstudio.core.models import Generator
+from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.infer.atomic import atomic_path
 from ganstudio.infer.training_index import CopyReport, copy_report, features, write_index
 
 SAMPLES = 1024  # generated pictures in the report
 MAX_TRAINING = 5000  # training pictures kept in the index (a random subset above this: 60 MB at most)
 THUMBNAIL = 64  # the largest side a thumbnail in the index keeps
+
+Stage = Callable[[str], None]
 
 
 def thumbnails(images: torch.Tensor) -> np.ndarray:
@@ -59,3 +64,23 @@ class CopyCheck:
         """Write the index of the model file `model` (already in place) atomically at `path`."""
         with atomic_path(path) as temporary:
             write_index(temporary, model=model, thumbnails=self.thumbnails, report=report)
+
+
+def copy_check(folder: RunFolder, G: Generator, stage: Stage) -> tuple[CopyCheck | None, CopyReport | None, str]:
+    """The copy report of G and the check that writes the training index, or why there are none:
+    the training pictures must still be where the run found them (the export goes on without)."""
+    from ganstudio.core.training.run import DEMO_SOURCE
+    from ganstudio.core.training.task import GanTask
+
+    source = folder.read().get("dataset", {}).get("source", DEMO_SOURCE)
+    stage("loading the training pictures, to check whether the model copies them")
+    try:
+        dataset = GanTask(folder.config()).load_data(None if source == DEMO_SOURCE else source, lambda done, total: None)
+    except GanStudioError as e:
+        return None, None, f"its training pictures could not be loaded ({e})"
+    stage(f"comparing {SAMPLES} generated pictures with {min(len(dataset), MAX_TRAINING)} training pictures")
+    check = CopyCheck(dataset)
+    try:
+        return check, check.report(G), ""
+    except ValueError as e:  # fewer than two different training pictures: nothing to measure against
+        return None, None, str(e)

@@ -23,9 +23,10 @@ import torch
 from torch import nn
 
 import ganstudio
-from ganstudio.core.errors import CheckpointError, ExportError, GanStudioError
-from ganstudio.core.export.copies import MAX_TRAINING, SAMPLES, CopyCheck
+from ganstudio.core.errors import CheckpointError, ExportError
+from ganstudio.core.export.copies import copy_check
 from ganstudio.core.export.directions import principal_directions
+from ganstudio.core.export.encoder import export_encoder
 from ganstudio.core.models import Generator
 from ganstudio.core.training.checkpoint import load_checkpoint
 from ganstudio.core.training.runfolder import RunFolder
@@ -33,8 +34,9 @@ from ganstudio.infer.atomic import atomic_path
 from ganstudio.infer.export_result import ExportResult
 from ganstudio.infer.generator import GeneratorModel
 from ganstudio.infer.metadata import Directions, generator_metadata
+from ganstudio.infer.project import encoder_path
 from ganstudio.infer.session import open_session
-from ganstudio.infer.training_index import REPORT_KEY, CopyReport, index_path
+from ganstudio.infer.training_index import REPORT_KEY, index_path
 
 OPSET = 18
 # Largest |onnxruntime - torch| accepted over images in [0, 1]. fp16 keeps ~3 significant digits;
@@ -97,10 +99,12 @@ def export_generator(
     out: str | os.PathLike | None = None,
     stage: Stage | None = None,
     copies: bool = True,
+    encoder_seconds: float = 0.0,
 ) -> ExportResult:
     """Export, verify and write atomically; an export that fails its check is not left behind.
     With `copies`, also measure whether the generator copies its training pictures (in the model's
-    metadata) and write the training index beside the model (copies.py)."""
+    metadata) and write the training index beside the model (copies.py). With `encoder_seconds`,
+    also train an encoder for that long and write it beside the model (encoder.py)."""
     stage = stage or (lambda message: None)
     start = time.perf_counter()
     folder = RunFolder(Path(run))
@@ -117,7 +121,7 @@ def export_generator(
 
     stage("finding principal directions of w and what each changes")
     directions = principal_directions(G)
-    check, report, copies_note = _copy_check(folder, G, stage) if copies else (None, None, "it was not asked for")
+    check, report, copies_note = copy_check(folder, G, stage) if copies else (None, None, "it was not asked for")
     stage("converting to ONNX")
     model = _to_onnx(G, fp16)
     dataset = info.get("dataset", {})
@@ -146,28 +150,13 @@ def export_generator(
             index = None
     except OSError as e:
         index, copies_note = None, f"the training index could not be written: {e.strerror or e}"
+    encoder = encoder_path(path)
+    if encoder_seconds > 0:
+        export_encoder(G, path, encoder, encoder_seconds, name, stage)
+    else:
+        encoder.unlink(missing_ok=True)  # an older export's encoder: it belongs to the file just replaced
     return ExportResult(path, step, precision, diff, TOLERANCE[precision], time.perf_counter() - start,
-                        report.to_json() if report else "", index, copies_note)
-
-
-def _copy_check(folder: RunFolder, G: Generator, stage: Stage) -> tuple[CopyCheck | None, CopyReport | None, str]:
-    """The copy report and what makes the training index, or why there is none: the training
-    pictures must still be where the run found them (the export itself goes on without them)."""
-    from ganstudio.core.training.run import DEMO_SOURCE
-    from ganstudio.core.training.task import GanTask
-
-    source = folder.read().get("dataset", {}).get("source", DEMO_SOURCE)
-    stage("loading the training pictures, to check whether the model copies them")
-    try:
-        dataset = GanTask(folder.config()).load_data(None if source == DEMO_SOURCE else source, lambda done, total: None)
-    except GanStudioError as e:
-        return None, None, f"its training pictures could not be loaded ({e})"
-    stage(f"comparing {SAMPLES} generated pictures with {min(len(dataset), MAX_TRAINING)} training pictures")
-    check = CopyCheck(dataset)
-    try:
-        return check, check.report(G), ""
-    except ValueError as e:  # fewer than two different training pictures: nothing to measure against
-        return None, None, str(e)
+                        report.to_json() if report else "", index, copies_note, encoder if encoder_seconds > 0 else None)
 
 
 def write_verified(path: Path, data: bytes, check: Callable[[Path], float], tolerance: float, what: str, stage: Stage) -> float:

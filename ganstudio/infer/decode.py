@@ -1,4 +1,5 @@
-"""Decode one image file to a square uint8 RGB array at the run's resolution."""
+"""Decode one image file to a square uint8 RGB array at a resolution: training pictures (core/data)
+and pictures brought into a model (projection) go through the same steps. No torch."""
 
 from __future__ import annotations
 
