@@ -108,6 +108,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     proj.add_argument("model", metavar="MODEL.onnx")
     proj.add_argument("inputs", nargs="+", metavar="IMAGE", help="image files or folders")
     proj.add_argument("--out", required=True, metavar="DIR", help="folder for the results (created if needed)")
+    proj.add_argument("--refine", type=int, default=0, metavar="STEPS", help="then refine each latent with STEPS steps of "
+                      "gradient descent through the model (about 300: a few seconds a picture, several dB closer); needs "
+                      "torch (GAN Studio, not the Player) and the run the model was exported from")
     proj.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to run (default auto)")
     proj.set_defaults(func=cmd_project)
 
@@ -266,6 +269,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     average = w_avg(model)
     info = model.info
     done, failed, scores = 0, [], []
+    refiner = _refiner(model, encoder, args.refine) if args.refine > 0 else None
     for path, relative in files:
         try:
             target = load_picture(path, info.resolution)
@@ -273,7 +277,7 @@ def cmd_project(args: argparse.Namespace) -> int:
             failed.append(str(e))
             print(f"skipped {e}", file=sys.stderr)
             continue
-        p = project(encoder, target)
+        p = project(encoder, target) if refiner is None else refiner(target)
         # psi 0 makes w_avg whatever the seed, so seed 0 and the offset w - w_avg give exactly this w.
         image_info = ImageInfo(model.path.name, seed=0, psi=0.0, class_name=info.classes[0] if info.classes else None,
                                w_offset=[float(v) for v in p.w - average])
@@ -291,3 +295,28 @@ def cmd_project(args: argparse.Namespace) -> int:
         mean = np.mean(scores, axis=0)
         print(f"projected {done} picture{'s' if done != 1 else ''} into {out}: mean PSNR {mean[0]:.1f} dB, SSIM {mean[1]:.2f}")
     return 1 if failed and not done else 0
+
+
+def _refiner(model: GeneratorModel, encoder, steps: int):  # noqa: ANN001, ANN202 - EncoderModel; Projection maker
+    """project() followed by `steps` of gradient descent on w through the torch generator."""
+    try:
+        import torch
+
+        from ganstudio.core.export.encoder import generator_of, refine
+    except ImportError:
+        raise UsageError("--refine needs torch, which this installation (the Player) does not have; leave it out") from None
+    import time
+
+    from ganstudio.infer.project import Projection, project, psnr, render_w, ssim
+
+    G = generator_of(model.path, int(model.info.summary.get("checkpoint_step", -1)))
+
+    def run(target):  # noqa: ANN001, ANN202
+        start = time.perf_counter()
+        first = project(encoder, target)
+        image = torch.from_numpy(target).permute(2, 0, 1)[None].float().div(127.5).sub(1)
+        w = refine(G, image, torch.from_numpy(first.w[None]), steps)[0].numpy()
+        made = render_w(model, w)[0]  # drawn as the saved PNG will be reopened: by the .onnx
+        return Projection(target, w, made, psnr(made, target), ssim(made, target), time.perf_counter() - start)
+
+    return run

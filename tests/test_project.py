@@ -82,3 +82,34 @@ def test_a_missing_or_foreign_encoder_says_what_to_do(with_encoder, tmp_path):
 
     again = export_generator(tmp_path / "other")  # exported again without one: the stale encoder goes
     assert again.encoder is None and not encoder_path(other.path).exists()
+
+
+def test_refining_brings_the_picture_closer_and_needs_the_run(with_encoder, tmp_path, capsys):
+    import re
+
+    from ganstudio.cli import main
+    from ganstudio.infer import GeneratorModel, read_image_info
+
+    result, _ = with_encoder
+    picture = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(picture)
+
+    def similarity(*extra: str) -> float:
+        assert main(["project", str(result.path), str(picture), "--out", str(tmp_path / "out"), *extra]) == 0
+        return float(re.search(r"PSNR ([\d.]+) dB", capsys.readouterr().out).group(1))
+
+    encoder_only = similarity()
+    refined = similarity("--refine", "60")
+    assert refined > encoder_only + 0.5
+    made = np.asarray(Image.open(tmp_path / "out" / "photo.png").convert("RGB"))
+    info = read_image_info(tmp_path / "out" / "photo.png")
+    model = GeneratorModel(result.path, device="cpu")
+    again = model.images(model.z_for_seeds([info.seed]), psi=info.psi, w_offset=np.asarray(info.w_offset, np.float32)[None])[0]
+    np.testing.assert_array_equal(again, made)  # a refined latent reopens exactly too
+
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    for f in (result.path, result.encoder):
+        shutil.copy(f, moved / f.name)
+    assert main(["project", str(moved / result.path.name), str(picture), "--out", str(tmp_path / "o2"), "--refine", "5"]) == 1
+    assert "refining needs the run" in capsys.readouterr().err

@@ -118,17 +118,40 @@ def train_encoder(
     return E.eval().requires_grad_(False)
 
 
-def refine(G: Generator, image: torch.Tensor, w: torch.Tensor, steps: int = 200, lr: float = 0.02) -> torch.Tensor:
+def refine(G: Generator, image: torch.Tensor, w: torch.Tensor, steps: int = 200, lr: float = 0.02,
+           cancelled: Callable[[], bool] | None = None, progress: Callable[[int], None] | None = None) -> torch.Tensor:
     """w optimised for `steps` of Adam so that G's picture matches `image` (pixels, [-1, 1])."""
     G = G.eval().requires_grad_(False)
     w = w.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([w], lr=lr, betas=(0.9, 0.999))
-    for _ in range(steps):
+    for step in range(steps):
+        if cancelled is not None and cancelled():
+            break
         loss = F.mse_loss(G.synthesis(w), image)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if progress is not None:
+            progress(step + 1)
     return w.detach()
+
+
+def generator_of(model: Path, checkpoint_step: int) -> Generator:
+    """The torch generator behind an exported model, from the run it was exported from (the model
+    in RUN/export/, the checkpoint its metadata names). Raises GanStudioError when it is not there."""
+    from ganstudio.core.errors import GanStudioError
+    from ganstudio.core.export.generator import load_ema_generator
+    from ganstudio.core.training.runfolder import RunFolder
+
+    folder = RunFolder(model.resolve().parent.parent)
+    if not folder.exists():
+        raise GanStudioError(f"refining needs the run {model.name} was exported from, and {folder.path} is not a "
+                             "training run (export into the run's export/ folder, the default)")
+    try:
+        return load_ema_generator(folder, checkpoint_step)[0]
+    except (GanStudioError, OSError, KeyError, ValueError) as e:
+        raise GanStudioError(f"checkpoint {checkpoint_step} of {folder.path}, which {model.name} was exported from, could "
+                             f"not be loaded ({e}): a run keeps its last few checkpoints, so export it again") from None
 
 
 class EncoderGraph(nn.Module):
