@@ -360,14 +360,14 @@ def _check_split(batch: int, nproc: int) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from ganstudio.core.config import default_config
+    from ganstudio.core.config import demo_config
     from ganstudio.core.device import resolve_device
     from ganstudio.core.training.run import TrainingRun
 
     device = resolve_device(args.device)
     # 32 px on a CPU so that shapes appear within minutes; 64 px where a GPU makes it cheap.
     resolution = 64 if device.type == "cuda" else 32
-    config = default_config(
+    config = demo_config(
         resolution, device.type, minutes=args.minutes, device=args.device, snapshot_kimg=1.0, checkpoint_kimg=5.0, metric_images=512,
     )
     out = Path(args.out) if args.out else _unique_run_dir("demo")

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from conftest import make_run_folder, tiny_model_config
+from ganstudio.core.config import TrainConfig
 from ganstudio.core.errors import CheckpointError, ExportError
 from ganstudio.core.export import export_generator
 from ganstudio.core.export.directions import describe_directions
@@ -50,6 +51,27 @@ def test_every_resolution_exports_and_matches_torch(tmp_path, resolution, classe
     assert got.shape == (n, 3, resolution, resolution)
     np.testing.assert_allclose(got, want, atol=1e-4)
     assert model.info.resolution == resolution and model.info.classes == classes
+
+
+@pytest.mark.slow
+def test_the_low_passed_generator_of_the_demo_recipe_exports_and_matches_torch(tmp_path):
+    from ganstudio.core.config import demo_config
+
+    assert demo_config(32, "cpu").model.g_blur and not TrainConfig().model.g_blur
+    model_cfg = dataclasses.replace(tiny_model_config(), g_blur=True)
+    run = make_run_folder(tmp_path / "run", model_cfg)
+    result = export_generator(run)
+    assert result.max_abs_diff <= 1e-4
+    G, _ = load_ema_generator(RunFolder(run), result.step)
+    plain = dataclasses.replace(model_cfg, g_blur=False)
+    assert RunFolder(run).config().model.g_blur  # run.json records it, and the export followed it
+    z = torch.randn(2, 16)
+    with torch.no_grad():
+        blurred = G(z)
+        sharp = type(G)(plain)
+        sharp.load_state_dict(G.state_dict())
+        # The same weights without the low-pass: the fixed 2x2 pattern of the transposed convs is back.
+        assert not torch.allclose(blurred, sharp(z), atol=1e-3)
 
 
 def test_metadata_follows_the_design(exported_model):

@@ -40,15 +40,16 @@ def _phase_pattern(img: torch.Tensor) -> float:
     return float(pattern.square().mean() / x.square().mean())
 
 
-def test_resize_upsampling_leaves_no_checkerboard():
+def test_resize_upsampling_or_the_low_pass_leaves_no_checkerboard():
     cfgs = {up: dataclasses.replace(tiny(32), g_upsample=up) for up in ("transposed", "resize")}
+    cfgs["low-passed"] = dataclasses.replace(tiny(32), g_blur=True)
     z = torch.randn(64, 16, generator=torch.Generator().manual_seed(0))
     pattern = {}
     for up, cfg in cfgs.items():
         torch.manual_seed(0)
         with torch.no_grad():
             pattern[up] = _phase_pattern(Generator(cfg)(z))
-    assert pattern["resize"] * 10 < pattern["transposed"]
+    assert pattern["resize"] * 10 < pattern["transposed"] and pattern["low-passed"] * 10 < pattern["transposed"]
     with pytest.raises(ValueError, match="g_upsample"):
         ModelConfig(g_upsample="nearest")
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ganstudio.core.config import MODEL_SIZES, RESOLUTIONS, TrainConfig, default_config
+from ganstudio.core.config import MODEL_SIZES, RESOLUTIONS, TrainConfig, default_config, demo_config
 
 AUGMENTATIONS = ("color", "translation", "cutout")
 _DEFAULTS = TrainConfig()  # the core's defaults: the panel starts from them, never from numbers of its own
@@ -144,14 +144,15 @@ def expected_kimg(choices: TrainingChoices, resolution: int, device_type: str) -
     return choices.length * 60 * estimated_speed(resolution, device_type) / 1000
 
 
-def build_config(choices: TrainingChoices, *, suggested_resolution: int, device_type: str, num_classes: int = 0) -> TrainConfig:
-    """The TrainConfig for a new run: the core's recipe for this device (default_config), changed
-    only where the user chose."""
+def build_config(choices: TrainingChoices, *, suggested_resolution: int, device_type: str, num_classes: int = 0,
+                 demo: bool = False) -> TrainConfig:
+    """The TrainConfig for a new run: the core's recipe for this device (default_config, or
+    demo_config for the built-in demo data), changed only where the user chose."""
     resolution = resolve_resolution(choices, suggested_resolution, device_type)
     preset = choices.preset_or_base
     snapshot, checkpoint = cadence(expected_kimg(choices, resolution, device_type))
     by_minutes = choices.length_unit == "minutes"
-    recipe = default_config(resolution, device_type)
+    recipe = (demo_config if demo else default_config)(resolution, device_type)
     model = recipe.model.resized(choices.model_size) if choices.model_size else recipe.model
     return recipe.replace(
         model=dataclasses.replace(model, num_classes=num_classes if choices.classes else 0),

@@ -286,7 +286,8 @@ class TrainPage(QWidget):
             suggested = self.summary.suggested_resolution if self.summary else 64
             device_type = self.summary.device_type if self.summary else self.options.device_type
             classes = len(self.summary.class_names) if self.summary else 0
-            config = build_config(choices, suggested_resolution=suggested, device_type=device_type, num_classes=classes)
+            config = build_config(choices, suggested_resolution=suggested, device_type=device_type, num_classes=classes,
+                                  demo=self.summary is None)
             config = config.replace(freeze_d=self.options.freeze_d_levels())
             nproc = self.options.gpu_count if choices.device == "gpus" else 1
             if config.batch % nproc:  # each GPU takes an equal share of the batch

@@ -49,10 +49,13 @@ def _draw_image(
     rng: np.random.Generator, kind: int, resolution: int, xs: np.ndarray, ys: np.ndarray
 ) -> np.ndarray:
     """One uint8 [R, R, 3] image whose main shape is DEMO_CLASSES[kind]."""
+    # A pale, greyish gradient behind strong, darker shapes: the shape is what the eye (and a
+    # GAN) should learn first. Backgrounds of any value and saturation (up to 2026-12) made the
+    # 3-minute demo learn the gradients and leave the shapes as blobs (docs/DESIGN.md).
     base_hue = rng.random()
-    saturation = rng.uniform(0.15, 0.6)
-    start = _hsv(base_hue, saturation, rng.uniform(0.25, 0.95))
-    end = _hsv(base_hue + rng.uniform(-0.2, 0.2), saturation, rng.uniform(0.25, 0.95))
+    saturation = rng.uniform(0.05, 0.3)
+    start = _hsv(base_hue, saturation, rng.uniform(0.75, 0.95))
+    end = _hsv(base_hue + rng.uniform(-0.2, 0.2), saturation, rng.uniform(0.75, 0.95))
     canvas = _gradient(start, end, rng.uniform(0, 2 * math.pi), xs, ys)
 
     shapes: list[tuple[int, float]] = []  # (kind, radius as a fraction of the image), back first
@@ -64,7 +67,7 @@ def _draw_image(
         # Opposite-ish hue to the background so the shape stands out; a soft light gradient
         # across it makes it look less flat.
         hue = base_hue + 0.5 + rng.uniform(-0.2, 0.2)
-        colour = _hsv(hue, rng.uniform(0.5, 1.0), rng.uniform(0.6, 1.0))
+        colour = _hsv(hue, rng.uniform(0.7, 1.0), rng.uniform(0.5, 0.8))
         light = np.minimum(colour * 1.2, 1.0)
         shading = _gradient(colour * 0.75, light, rng.uniform(0, 2 * math.pi), xs, ys)
         canvas += (shading - canvas) * alpha[..., None]

@@ -1,7 +1,8 @@
 """Generator: a mapping network z -> w and a style-modulated synthesis network w -> image.
 
-Each resolution step is one modulated 4x4 transposed conv (upsample and convolve in one op; or,
-with g_upsample "resize", a bilinear x2 and a 3x3 conv, which leaves no checkerboard), with
+Each resolution step is one modulated 4x4 transposed conv (upsample and convolve in one op,
+optionally low-passed after: g_blur; or, with g_upsample "resize", a bilinear x2 and a 3x3 conv,
+which leaves no checkerboard), with
 one extra 3x3 conv at 4 px where it is cheap, plus `g_convs` further 3x3 convs per resolution (the
 GPU sizes use one); toRGB outputs of every resolution are upsampled and summed (StyleGAN2's skip
 generator). The CPU size ("small") has none: each doubles the cost of the fine layers.
@@ -59,7 +60,7 @@ class SynthesisNetwork(nn.Module):
         for i in range(int(math.log2(cfg.resolution)) - 1):
             res = 4 * 2**i
             out_ch = cfg.channels(res)
-            self.convs.append(ModulatedConv2d(in_ch, out_ch, 3, cfg.w_dim, up=res > 4 and not self.resize))
+            self.convs.append(ModulatedConv2d(in_ch, out_ch, 3, cfg.w_dim, up=res > 4 and not self.resize, blur=cfg.g_blur))
             extra = cfg.g_convs if res > 4 else 0
             self.extra.append(nn.ModuleList(ModulatedConv2d(out_ch, out_ch, 3, cfg.w_dim) for _ in range(extra)))
             self.to_rgbs.append(ModulatedConv2d(out_ch, 3, 1, cfg.w_dim, demodulate=False, activate=False))

@@ -30,6 +30,21 @@ class EqualLinear(nn.Module):
         return F.leaky_relu(x, 0.2) * LRELU_GAIN if self.activate else x
 
 
+class Blur(nn.Module):
+    """A fixed [1, 2, 1] low-pass per channel (StyleGAN2's FIR filter in its cheapest form). It has
+    no response at the Nyquist frequency, so after a stride-2 transposed conv it removes the fixed
+    2x2 pattern that conv stamps on every picture."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        k = torch.tensor([1.0, 2.0, 1.0])
+        k = (k[:, None] * k[None, :]) / 16
+        self.register_buffer("kernel", k.expand(channels, 1, 3, 3).contiguous(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), self.kernel.to(x.dtype), groups=x.shape[1])
+
+
 class EqualConv2d(nn.Module):
     """Conv with equalised lr. `down=True` is a 4x4 stride-2 conv: downsampling and convolution
     in one dense op, the cheapest way to halve the resolution on a CPU."""
@@ -69,9 +84,11 @@ class ModulatedConv2d(nn.Module):
         up: bool = False,
         demodulate: bool = True,
         activate: bool = True,
+        blur: bool = False,
     ) -> None:
         super().__init__()
         self.up = up
+        self.blur = Blur(out_channels) if blur and up else None  # after the transposed conv, before the bias
         kernel_size = 4 if up else kernel_size
         self.affine = EqualLinear(w_dim, in_channels, bias_init=1.0)
         shape = (in_channels, out_channels) if up else (out_channels, in_channels)
@@ -90,6 +107,8 @@ class ModulatedConv2d(nn.Module):
         x = x * styles[:, :, None, None]
         if self.up:
             x = F.conv_transpose2d(x, weight, stride=2, padding=1)
+            if self.blur is not None:
+                x = self.blur(x)
         else:
             x = F.conv2d(x, weight, padding=self.padding)
         if self.demodulate:
