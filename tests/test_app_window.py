@@ -374,7 +374,8 @@ def test_try_the_demo_starts_training_on_built_in_shapes(qtbot, make_window):
     assert window.pages.currentWidget() is page and page.data is None
     assert started.args[0] == window.settings.runs_dir / "demo"
     assert page.session.job.config.model.resolution in (32, 64) and page.session.job.config.minutes == 5
-    assert page.session.job.config.model.g_blur and page.session.job.config.r1_gamma == 0.1  # the demo's recipe
+    config = page.session.job.config
+    assert config.model.g_blur and config.r1_gamma == 0.1 and not config.kid  # the demo's recipe
     with qtbot.waitSignal(page.training_ended, timeout=TIMEOUT_MS):
         page.stop()
 

@@ -271,6 +271,8 @@ def demo_config(resolution: int, device_type: str, **changes: Any) -> TrainConfi
     """The recipe of the built-in demo (`ganstudio demo`, the app's Try the demo): the default with
     G's low-pass and R1 gamma 0.1. Measured on the demo shapes at 32 px, 3 minutes on 2 CPU cores
     (benchmarks/recognisable.py): recognised 46% and 53% (two seeds) against 21% without the
-    low-pass and 33% at gamma 1; docs/DESIGN.md has the rest."""
+    low-pass and 33% at gamma 1; docs/DESIGN.md has the rest. No live KID: its first pass alone
+    (the reals' features at 240 px) takes 25 s of a CPU core, and slows training to a third meanwhile."""
     recipe = default_config(resolution, device_type)
-    return recipe.replace(model=dataclasses.replace(recipe.model, g_blur=True), r1_gamma=0.1).replace(**changes)
+    model = dataclasses.replace(recipe.model, g_blur=True)
+    return recipe.replace(model=model, r1_gamma=0.1, kid=False).replace(**changes)

@@ -57,6 +57,15 @@ def configure_torch() -> None:
     torch.set_flush_denormal(True)
 
 
+def one_thread_for_torch() -> None:
+    """For a thread beside training (the metric's): its torch ops on one thread. Left at every core,
+    its first op makes OpenMP start a second team of threads, more threads than cores, and from
+    then on OpenMP's idle threads sleep at once for the rest of the process: training fell from
+    about 480 to 265 img/s (32 px, 2 cores) after the first checkpoint's metric, for good. The
+    setting is per thread (OpenMP's nthreads): the training thread keeps every core."""
+    torch.set_num_threads(1)
+
+
 @contextlib.contextmanager
 def seeded_init(seed: int) -> Iterator[None]:
     """Build networks from `seed` without moving the process's global RNG, which other threads

@@ -27,7 +27,7 @@ import torch
 
 from ganstudio.core.config import TrainConfig
 from ganstudio.core.data import ImageDataset
-from ganstudio.core.device import configure_torch, resolve_device
+from ganstudio.core.device import configure_torch, one_thread_for_torch, resolve_device
 from ganstudio.core.errors import CheckpointError, GanStudioError, TrainingError
 from ganstudio.core.training import events as ev
 from ganstudio.core.training import known_runs
@@ -63,7 +63,7 @@ class TrainingRun:
         self._running = threading.Event()
         self._running.set()
         self._snapshot_requested = threading.Event()
-        self._metric_pool = ThreadPoolExecutor(1, thread_name_prefix="ganstudio-metric")
+        self._metric_pool = ThreadPoolExecutor(1, thread_name_prefix="ganstudio-metric", initializer=one_thread_for_torch)
         self._pending_metric: tuple[int, float, Future] | None = None
         self._rollbacks = 0
         self._best_value: float | None = None
