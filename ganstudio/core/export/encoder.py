@@ -1,7 +1,8 @@
 """An encoder for a trained generator: picture -> w, so that a user's own picture can be brought into
 the model's latent space and edited there (GAN inversion). Trained on the generator's own samples,
 whose w is known, with a loss on w and on the picture G makes from the guess; exported as ONNX
-beside the generator (export/encoder_export.py) so that the torch-free Player can project too.
+beside the generator (export_encoder) so that the torch-free Player can project too; refine()
+then moves a guess by gradient descent where torch and the run are at hand.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 import ganstudio
+from ganstudio.core.device import seeded_init
 from ganstudio.core.models import Generator
 from ganstudio.core.models.layers import EqualConv2d, EqualLinear
 from ganstudio.infer.fingerprint import file_sha256
@@ -35,8 +36,8 @@ TOLERANCE = 1e-3  # largest |onnxruntime - torch| on w, whose entries are of ord
 
 class Encoder(nn.Module):
     """image [N, 3, R, R] in [-1, 1] -> w [N, w_dim]: stride-2 convs down to 4 px (twice the
-    discriminator's channels), then two dense layers; the output is an offset from G's w_avg, so
-    that an untrained encoder already answers with the average picture."""
+    discriminator's channels), then two dense layers, whose output is added to G's w_avg: the
+    encoder learns where a picture lies relative to the average one."""
 
     def __init__(self, G: Generator, width: int = 2) -> None:
         super().__init__()
@@ -81,23 +82,19 @@ def train_encoder(
     image_weight: float = 1.0,
     seed: int = 0,
     progress: Progress | None = None,
-    cancelled: Callable[[], bool] | None = None,
 ) -> Encoder:
     """An encoder for G after `seconds` of training (at least one step) on G's own samples."""
-    torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     G = G.eval().requires_grad_(False)
-    E = Encoder(G)
+    with seeded_init(seed):  # the encoder's first weights, without moving the process's RNG
+        E = Encoder(G)
     opt = torch.optim.Adam(E.parameters(), lr=lr, betas=(0.9, 0.99))
-    w_scale = G.mapping.w_avg.new_tensor(1.0)
     with torch.no_grad():  # w's spread around its mean: the latent loss in units of it
         _, w = sample(G, 256, gen)
         w_scale = (w - w.mean(0)).square().mean().clamp_min(1e-8)
     start = time.perf_counter()
     step, last = 0, 0.0
     while step == 0 or time.perf_counter() - start < seconds:
-        if cancelled is not None and cancelled():
-            break
         x, w = sample(G, batch, gen)
         # Half-way through, the learning rate falls away along a cosine: a steadier end.
         t = min((time.perf_counter() - start) / max(seconds, 1e-9), 1.0)
@@ -118,21 +115,16 @@ def train_encoder(
     return E.eval().requires_grad_(False)
 
 
-def refine(G: Generator, image: torch.Tensor, w: torch.Tensor, steps: int = 200, lr: float = 0.02,
-           cancelled: Callable[[], bool] | None = None, progress: Callable[[int], None] | None = None) -> torch.Tensor:
+def refine(G: Generator, image: torch.Tensor, w: torch.Tensor, steps: int = 200, lr: float = 0.02) -> torch.Tensor:
     """w optimised for `steps` of Adam so that G's picture matches `image` (pixels, [-1, 1])."""
     G = G.eval().requires_grad_(False)
     w = w.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([w], lr=lr, betas=(0.9, 0.999))
-    for step in range(steps):
-        if cancelled is not None and cancelled():
-            break
+    for _ in range(steps):
         loss = F.mse_loss(G.synthesis(w), image)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if progress is not None:
-            progress(step + 1)
     return w.detach()
 
 

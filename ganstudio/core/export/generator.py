@@ -154,7 +154,10 @@ def export_generator(
     if encoder_seconds > 0:
         export_encoder(G, path, encoder, encoder_seconds, name, stage)
     else:
-        encoder.unlink(missing_ok=True)  # an older export's encoder: it belongs to the file just replaced
+        try:
+            encoder.unlink(missing_ok=True)  # an older export's encoder: it belongs to the file just replaced
+        except OSError as e:
+            raise ExportError(f"{encoder} belongs to the model just replaced and could not be removed: {e.strerror or e}") from None
     return ExportResult(path, step, precision, diff, TOLERANCE[precision], time.perf_counter() - start,
                         report.to_json() if report else "", index, copies_note, encoder if encoder_seconds > 0 else None)
 
