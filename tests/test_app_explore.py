@@ -208,7 +208,9 @@ def test_class_switch_changes_the_output(qtbot, make_page, exported_conditional_
 @pytest.mark.slow
 def test_is_it_new_shows_the_nearest_training_pictures(qtbot, make_page, exported_model, exported_conditional_model):
     page = make_page(exported_model)
-    page.tabs.setCurrentWidget(page.nearest)
+    bar = page.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(page.tabs.indexOf(page.nearest)).center())
+    assert page.tabs.currentWidget() is page.nearest
     qtbot.waitUntil(lambda: all(view.has_image() for view in page.nearest.views), timeout=TIMEOUT_MS)
     distances = [float(caption.text().split(" ")[0]) for caption in page.nearest.captions]
     assert distances == sorted(distances) and distances[0] >= 0
