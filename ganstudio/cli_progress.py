@@ -26,6 +26,7 @@ class ProgressPrinter:
         self.tty = out.isatty()
         self.metric: float | None = None
         self.metric_name = "swd"
+        self.swd: float | None = None
         self.kid: float | None = None
         self.last: ev.Progress | None = None
         self._line_open = False
@@ -44,6 +45,7 @@ class ProgressPrinter:
         elif isinstance(event, ev.Metric):
             self.metric = event.value
             self.metric_name = event.name
+            self.swd = event.values.get("swd", self.swd)
             self.kid = event.values.get("kid", self.kid)
         elif isinstance(event, ev.Snapshot):
             self.snapshots += 1
@@ -64,8 +66,10 @@ class ProgressPrinter:
             parts.append(f"G {p.stat('g'):.2f} D {p.stat('d'):.2f}")
             parts.append(f"D(real) {p.stat('d_real'):.2f} D(fake) {p.stat('d_fake'):.2f}")
             parts.append(f"aug {p.stat('augment_p'):.2f}")
-            if self.metric is not None:
-                parts.append(f"SWD {self.metric:.1f}")
+            if self.swd is not None:
+                parts.append(f"SWD {self.swd:.1f}")
+            if self.kid is not None:
+                parts.append(f"KID {self.kid:.0f}")
         if p.eta_seconds is not None:
             parts.append(f"left {format_duration(p.eta_seconds)}")
         return "  ".join(parts)
@@ -104,8 +108,8 @@ class ProgressPrinter:
             lines.append(f"Quality (validation PSNR over bicubic, higher is better): {self.metric:+.2f} dB")
             lines.append(f"Continue with: ganstudio train-upscaler --out {run_dir} --resume")
         else:
-            if self.metric is not None:
-                lines.append(f"Quality (sliced Wasserstein distance, lower is better): {self.metric:.1f}")
+            if self.swd is not None:
+                lines.append(f"Quality (sliced Wasserstein distance, lower is better): {self.swd:.1f}")
             if self.kid is not None:
                 lines.append(f"Global quality (kernel distance on pretrained features, lower is better): {self.kid:.1f}")
             lines.append(f"Continue with: ganstudio train --out {run_dir} --resume")

@@ -28,7 +28,7 @@ def fill_charts(charts) -> None:  # noqa: ANN001 - ChartsPanel
     for chart in charts.charts:
         for key in chart.series:
             chart.set_data(key, kimg, np.linspace(0.3, 0.452, 40) * (1000 if key == "kid" else 1))
-    charts.quality.markers[:] = [(0.5, 0.35)]
+    charts.quality.markers[:] = [(0.5, 0.35, "swd")]
 
 
 def assert_title_and_legend_fit(chart: LineChart) -> None:

@@ -96,14 +96,24 @@ def test_kid_is_charted_on_its_own_axis_live_and_from_the_log(qtbot):
     assert chart.series["kid"].y.values.tolist() == [900.0, 500.0]
     # The left axis spans SWD alone, so KID's ~1000 does not flatten it; the best marker is SWD's.
     _, _, y0, y1 = chart._ranges()
-    assert 30 < y0 < 40 and 60 < y1 < 70 and chart.markers == [(2.0, 40.0)]
+    assert 30 < y0 < 40 and 60 < y1 < 70 and chart.markers == [(2.0, 40.0, "swd")]
     assert not chart.grab().isNull()
 
     history = History(metrics=[ev.Metric(10, 1.0, {"swd": 50.0, "kid": 700.0}, "swd", True),
                                ev.Metric(20, 2.0, {"swd": 45.0}, "swd", True)])  # a run without KID's weights
     panel.load_history(history)
-    assert chart.series["swd"].y.values.tolist() == [50.0, 45.0] and chart.markers == [(2.0, 45.0)]
+    assert chart.series["swd"].y.values.tolist() == [50.0, 45.0] and chart.markers == [(2.0, 45.0, "swd")]
     assert chart.series["kid"].y.values.tolist() == [700.0]  # no point where there was no score
+
+    # A run whose best is marked by KID: the circle sits on KID's curve, on the right-hand axis.
+    panel.clear()
+    panel.add_metric(ev.Metric(step=10, kimg=1.0, values={"swd": 60.0, "kid": 900.0}, name="kid", is_best=True))
+    panel.add_metric(ev.Metric(step=20, kimg=2.0, values={"swd": 40.0, "kid": 500.0}, name="kid", is_best=True))
+    panel.add_metric(ev.Metric(step=30, kimg=3.0, values={"swd": 30.0, "kid": 700.0}, name="kid", is_best=False))
+    assert chart.markers == [(2.0, 500.0, "kid")] and chart.series["kid"].right_axis
+    _, _, y0, y1 = chart._ranges()
+    assert not y0 < 500.0 < y1  # on the left (SWD) axis it would fall off the plot
+    assert not chart.grab().isNull()
 
 
 @pytest.mark.parametrize(("choice", "dark"), [("dark", True), ("light", False)])

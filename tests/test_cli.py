@@ -300,3 +300,19 @@ def test_nproc_that_does_not_split_the_batch_is_refused_before_anything_is_writt
         main(["train", str(image_folder), "--nproc", "3", "--out", str(tmp_path / "run"), "--no-export"])
     assert exc.value.code == 2 and "a batch of 16 does not split evenly over 3 processes" in capsys.readouterr().err
     assert not (tmp_path / "run").exists() and not list(scratch.iterdir())
+
+
+def test_progress_line_and_summary_show_both_scores_whichever_marks_the_best(tmp_path):
+    import io
+
+    from ganstudio.cli_progress import ProgressPrinter
+    from ganstudio.core.training import events as ev
+
+    out = io.StringIO()
+    printer = ProgressPrinter(out)
+    printer(ev.Metric(625, 10.0, {"swd": 58.13, "kid": 171.9}, "kid", True))  # KID marks the best
+    line = printer.progress_line(ev.Progress(700, 11.2, 240.0, 300.0, 0.2, {"g": 1.0, "d": 1.0, "d_real": 0.6, "d_fake": 0.4, "augment_p": 0.1}, 0.0))
+    assert "SWD 58.1" in line and "KID 172" in line
+    printer.summary(tmp_path, ev.Finished(700, 11.2, "completed"))
+    text = out.getvalue()
+    assert "sliced Wasserstein distance, lower is better): 58.1" in text and "pretrained features, lower is better): 171.9" in text

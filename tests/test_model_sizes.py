@@ -12,6 +12,7 @@ from ganstudio.core.metrics.kid import KernelDistance, kernel_distance
 from ganstudio.core.models import Generator, build_discriminator
 from ganstudio.core.models.efficientnet_lite import feature_network
 from ganstudio.core.training.checkpoint import list_checkpoints, load_checkpoint
+from ganstudio.core.training import events as ev
 from ganstudio.core.training.run import TrainingRun
 
 
@@ -110,7 +111,16 @@ def test_a_run_logs_kid_beside_swd(tmp_path, image_folder, tiny_config):
     TrainingRun.new(tmp_path / "run", tiny_config(kimg=0.064, kid=True), image_folder).run()
     metrics = [json.loads(line)["metrics"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines() if '"metrics"' in line]
     assert metrics and all({"swd", "kid"} <= m.keys() for m in metrics)
-    assert json.loads((tmp_path / "run" / "checkpoints" / "best.json").read_text())["metric"] == "swd"
+    best_json = tmp_path / "run" / "checkpoints" / "best.json"
+    assert json.loads(best_json.read_text())["metric"] == "kid"  # the whole-object score marks the best
+
+    # A run begun when SWD marked the best (an SWD no checkpoint can beat): resumed, its next KID is the best.
+    best_json.write_text(json.dumps({"step": 2, "kimg": 0.032, "metric": "swd", "value": 1e-9}))
+    heard = []
+    TrainingRun.resume(tmp_path / "run", kimg=0.128, listener=heard.append).run()
+    first = next(e for e in heard if isinstance(e, ev.Metric))
+    assert first.name == "kid" and first.is_best
+    assert json.loads(best_json.read_text())["metric"] == "kid"
 
 
 def test_the_advanced_panel_model_size_reaches_the_run_config(qtbot):

@@ -94,7 +94,7 @@ class LineChart(QWidget):
         self.title = title
         self.fixed_range = y_range
         self.series: dict[str, Series] = {}
-        self.markers: list[tuple[float, float]] = []  # e.g. the best metric so far
+        self.markers: list[tuple[float, float, str]] = []  # (x, y, series it sits on): e.g. the best metric so far
         self.setMouseTracking(True)
         self.setToolTip(tooltip)
         self._plot = QRectF()
@@ -215,8 +215,8 @@ class LineChart(QWidget):
             px, py = to_px(xs, ys, s.right_axis)
             p.setPen(QPen(s.color, 1.6, Qt.PenStyle.DashLine if s.right_axis else Qt.PenStyle.SolidLine))
             p.drawPolyline(QPolygonF([QPointF(a, b) for a, b in zip(px, py)]))
-        for mx, my in self.markers:
-            (px,), (py,) = to_px(np.array([mx]), np.array([my]))
+        for mx, my, key in self.markers:
+            (px,), (py,) = to_px(np.array([mx]), np.array([my]), self.series[key].right_axis)
             p.setPen(QPen(QColor(c["good"]), 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawEllipse(QPointF(px, py), 4.5, 4.5)
@@ -335,8 +335,8 @@ class ChartsPanel(QWidget):
         self.d_outputs.add_series("fake", "fake", "#d9534f")
         self.quality = LineChart("Quality, lower is best", tooltip="Measured at each checkpoint; lower is better for both.\n"
                                  "SWD (solid, left axis): how closely small patches of samples match your images;\n"
-                                 "the circle marks the best, the checkpoint export takes.\n"
-                                 "KID (dashed, right axis): how alike whole pictures look to a pretrained network.")
+                                 "KID (dashed, right axis): how alike whole pictures look to a pretrained network.\n"
+                                 "The circle marks the best checkpoint, the one export takes (by KID where it is measured).")
         self.quality.add_series("swd", "SWD", "#8b72ff")
         self.quality.add_series("kid", "KID", "#2bb3a8", right_axis=True)
         self.augment = LineChart("Augmentation strength", y_range=(0.0, 1.0), tooltip="Probability p of the adaptive augmentation. It rises\n"
@@ -402,7 +402,7 @@ class ChartsPanel(QWidget):
         self.quality.append("swd", m.kimg, m.values.get("swd", nan))
         self.quality.append("kid", m.kimg, m.values.get("kid", nan))  # on its own axis: its own scale
         if m.is_best:
-            self.quality.markers[:] = [(m.kimg, m.value)]
+            self.quality.markers[:] = [(m.kimg, m.value, m.name)]
 
     def load_history(self, history: History) -> None:
         """Fill the charts from a run's logged events (an opened or resumed run)."""
@@ -418,7 +418,7 @@ class ChartsPanel(QWidget):
             self.quality.set_data("kid", xs, np.array([m.values.get("kid", nan) for m in metrics], float))
             best = self._best_of(metrics)
             if best is not None:
-                self.quality.markers[:] = [(best.kimg, best.value)]
+                self.quality.markers[:] = [(best.kimg, best.value, best.name)]
         self._share_x()
 
     def _progress_series(self) -> tuple[tuple[LineChart, str, str], ...]:

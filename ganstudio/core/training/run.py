@@ -249,9 +249,14 @@ class TrainingRun:
         raise CheckpointError(f"{self.folder.checkpoints} holds no readable checkpoint to resume from")
 
     def _read_best_value(self) -> float | None:
+        """The best score so far of a resumed run, if it was marked by the score that marks it now
+        (a run begun when SWD marked the best takes its next KID as the best)."""
         try:
-            return float(read_json(self.folder.best_json)["value"]) if self.folder.best_json.is_file() else None
-        except (CheckpointError, KeyError, TypeError, ValueError):
+            best = read_json(self.folder.best_json) if self.folder.best_json.is_file() else None
+            if best is None or best.get("metric", "swd") != self.task.metric_name:
+                return None
+            return float(best["value"])
+        except (AttributeError, CheckpointError, KeyError, TypeError, ValueError):
             return None
 
     # ---- the loop -------------------------------------------------------------------------
