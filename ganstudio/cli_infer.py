@@ -300,23 +300,18 @@ def cmd_project(args: argparse.Namespace) -> int:
 def _refiner(model: GeneratorModel, encoder, steps: int):  # noqa: ANN001, ANN202 - EncoderModel; Projection maker
     """project() followed by `steps` of gradient descent on w through the torch generator."""
     try:
-        import torch
-
-        from ganstudio.core.export.encoder import generator_of, refine
+        from ganstudio.core.export.encoder import generator_of, refine_picture
     except ImportError:
         raise UsageError("--refine needs torch, which this installation (the Player) does not have; leave it out") from None
     import time
 
-    from ganstudio.infer.project import Projection, project, psnr, render_w, ssim
+    from ganstudio.infer.project import project, projection_of
 
     G = generator_of(model.path, int(model.info.summary.get("checkpoint_step", -1)))
 
     def run(target):  # noqa: ANN001, ANN202
         start = time.perf_counter()
-        first = project(encoder, target)
-        image = torch.from_numpy(target).permute(2, 0, 1)[None].float().div(127.5).sub(1)
-        w = refine(G, image, torch.from_numpy(first.w[None]), steps)[0].numpy()
-        made = render_w(model, w)[0]  # drawn as the saved PNG will be reopened: by the .onnx
-        return Projection(target, w, made, psnr(made, target), ssim(made, target), time.perf_counter() - start)
+        w = refine_picture(G, target, project(encoder, target).w, steps)
+        return projection_of(model, target, w, start=start)  # drawn as the saved PNG will be reopened: by the .onnx
 
     return run

@@ -105,6 +105,16 @@ def exported_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def with_encoder(tmp_path_factory: pytest.TempPathFactory):
+    """A tiny generator exported with an encoder trained for a few seconds (ExportResult), and its run."""
+    from ganstudio.core.export import export_generator
+
+    base = tmp_path_factory.mktemp("project")
+    run = make_run_folder(base / "run", tiny_model_config(), source=make_image_folder(base / "pictures", size=32))
+    return export_generator(run, encoder_seconds=4.0), run
+
+
+@pytest.fixture(scope="session")
 def exported_conditional_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from ganstudio.core.export import export_generator
 

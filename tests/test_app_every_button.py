@@ -14,6 +14,9 @@ Left out, and why:
   (the dialog's own buttons are pressed in test_app_first_use.py).
 - The job bar's Cancel: only shown while a job runs, and every press here waits for its job to
   end (cancelling is tested in test_app_explore.py and test_app_upscale.py).
+- Explore's Add an encoder: hidden, as the model explored here has an encoder (so that Bring in a
+  picture, Refine and Edit it are pressed); adding one trains for two minutes, and its press is
+  tested with a scripted export in test_app_picture.py.
 - Anything that starts training is stopped as soon as the run has begun, so no run trains longer
   than the tiny fixtures; each such control is pressed once, on the first page where it is enabled
   (Try the demo is enabled on every page and would build the demo each time).
@@ -113,7 +116,7 @@ class Presser:
 
 
 @pytest.fixture
-def answers(monkeypatch, tmp_path, exported_model):  # noqa: ANN201
+def answers(monkeypatch, tmp_path, exported_model, with_encoder):  # noqa: ANN201
     """Scripted answers to every file picker, by its caption; a new caption fails the test."""
     runs, images = tmp_path / "runs", tmp_path / "images"
     chosen = runs / "chosen"  # what the user picks to save into: inside the runs folder, so the file check can tell
@@ -125,7 +128,8 @@ def answers(monkeypatch, tmp_path, exported_model):  # noqa: ANN201
         "Write the images into": chosen / "made",
     }
     files = {
-        "Explore a model": exported_model, "Open an ONNX upscaler": exported_model,  # a generator: says it is not an upscaler
+        "Explore a model": with_encoder[0].path, "Open an ONNX upscaler": exported_model,  # a generator: says it is not an upscaler
+        "Bring a picture into the model": images / "img_000.png",  # the image_folder fixture's
         "Reopen a saved image": saved_png, "Save image": saved_png,
         "Save the timeline": chosen / "timeline.gif", "Export the animation": chosen / "walk.gif",
     }
@@ -167,7 +171,7 @@ def test_every_button_and_action_on_every_page(tmp_path):
 
 @pytest.mark.skipif(os.environ.get(IN_PROCESS) != "1", reason="run by test_every_button_and_action_on_every_page")
 @pytest.mark.qt_no_exception_capture
-def test_every_button_and_action_on_every_page_in_this_process(qtbot, make_window, dialogs, answers, image_folder, tiny_config, exported_model,
+def test_every_button_and_action_on_every_page_in_this_process(qtbot, make_window, dialogs, answers, image_folder, tiny_config, with_encoder,
                                                tmp_path, monkeypatch):
     from ganstudio.app.worker import TrainingJob
 
@@ -211,7 +215,7 @@ def test_every_button_and_action_on_every_page_in_this_process(qtbot, make_windo
 
     explore = window.explore_page
     with qtbot.waitSignal(explore.model_opened, timeout=TIMEOUT_MS):
-        window.explore_model(exported_model)
+        window.explore_model(with_encoder[0].path)
     qtbot.waitUntil(lambda: explore.shown is not None and explore.grid.is_complete(), timeout=TIMEOUT_MS)
     qtbot.mouseClick(explore.keep_button, Qt.MouseButton.LeftButton)  # a favourite, so the strip's buttons are enabled
     for tab in range(explore.tabs.count()):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -91,3 +93,43 @@ def test_per_key_offsets_start_and_end_on_the_edited_keys(model, space):
     assert np.abs(frames[-1].astype(int) - ends[2]).max() <= 1
     with pytest.raises(ValueError, match="2 offsets for 3 keys"):
         list(interpolation_frames(model, z, 5, w_offset=offsets[:2]))
+
+
+def test_a_projected_picture_truncates_edits_and_reopens_exactly(model, tmp_path):
+    from ganstudio.infer.project import render_w, w_avg
+    from ganstudio.infer.recipe import draw, projected_recipe
+
+    info, average = model.info, w_avg(model)
+    w = model.w(model.z_for_seeds([4]))[0] * 1.3  # a w no seed has, as an encoder's guess is
+    picture = projected_recipe(w, average, info, note="cat.png")
+    assert picture.label() == "your picture · cat.png" and picture.graph_psi == 0.0
+    # At psi 1 it is the picture the encoder found; at psi 0 the model's average, as for any seed.
+    np.testing.assert_array_equal(draw(model, [picture])[0], render_w(model, w)[0])
+    np.testing.assert_array_equal(draw(model, [dataclasses.replace(picture, psi=0.0)])[0], draw(model, [Recipe(3, 0.0)])[0])
+    halfway = draw(model, [dataclasses.replace(picture, psi=0.5)])[0]
+    np.testing.assert_array_equal(halfway, render_w(model, average + 0.5 * (w - average))[0])
+
+    # Truncated and edited, then saved: reopening gives back the same recipe and pixels, and the
+    # seed, psi and offset alone (what any reader uses) remake the same pixels.
+    edited = dataclasses.replace(picture, psi=0.7).with_amounts((1.5, -1.0))
+    pixels = draw(model, [edited])[0]
+    path = save_png(tmp_path / "mine.png", pixels, edited.image_info(info))
+    stored = read_image_info(path)
+    restored = Recipe.from_image_info(stored, info, str(path))
+    assert restored.projected == edited.projected and restored.psi == pytest.approx(0.7)
+    np.testing.assert_array_equal(draw(model, [restored])[0], pixels)
+    np.testing.assert_array_equal(
+        model.images(model.z_for_seeds([stored.seed]), psi=stored.psi, w_offset=np.asarray(stored.w_offset, np.float32)[None])[0], pixels)
+    # A picture in a batch with seeds draws as it does alone.
+    np.testing.assert_array_equal(draw(model, [Recipe(2, 0.6), edited])[1], pixels)
+
+
+def test_a_damaged_projection_in_a_png_is_refused(model):
+    from ganstudio.infer import ImageInfo
+
+    with pytest.raises(ModelError, match="damaged"):
+        ImageInfo.from_json("x.png", '{"model": "m", "seed": 0, "projection": {"w": [1.0]}}')
+    with pytest.raises(ModelError, match="non-finite"):
+        ImageInfo.from_json("x.png", '{"model": "m", "seed": 0, "projection": {"w": [NaN], "psi": 1, "edits": [0]}}')
+    with pytest.raises(ModelError, match="projected picture of size 1"):
+        Recipe.from_image_info(ImageInfo("m", 0, 0.0, projection={"w": [1.0], "psi": 1.0, "edits": [0.0]}), model.info, "x.png")

@@ -8,20 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import make_image_folder, make_run_folder, tiny_model_config
+from conftest import make_run_folder, tiny_model_config
 from ganstudio.infer.errors import ModelError
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def with_encoder(tmp_path_factory):
-    """A tiny generator exported with an encoder trained for a few seconds, and its run."""
-    from ganstudio.core.export import export_generator
-
-    base = tmp_path_factory.mktemp("project")
-    run = make_run_folder(base / "run", tiny_model_config(), source=make_image_folder(base / "pictures", size=32))
-    return export_generator(run, encoder_seconds=4.0), run
 
 
 def test_the_encoder_finds_the_models_own_pictures_better_than_the_average(with_encoder):

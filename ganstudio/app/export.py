@@ -34,7 +34,7 @@ class ExportProcess(QObject):
     finished = Signal()
 
     def __init__(self, run_dir: Path, *, checkpoint: str = "best", fp16: bool = False, out: Path | None = None,
-                 parent: QObject | None = None) -> None:
+                 with_encoder: bool = False, parent: QObject | None = None) -> None:
         # Owned by the window that shows it: destroying the window kills the child, so no signal
         # can reach a window that is gone.
         super().__init__(parent)
@@ -44,6 +44,7 @@ class ExportProcess(QObject):
         self.arguments = ["export", str(run_dir), "--checkpoint", checkpoint, "--result-json", name]
         self.arguments += ["--fp16"] if fp16 else []
         self.arguments += ["--out", str(out)] if out is not None else []
+        self.arguments += ["--with-encoder"] if with_encoder else []
         self._ended = False
         self._cancelled = False
         self.process = ChildProcess(self)
@@ -104,9 +105,9 @@ class ExportProcess(QObject):
 
 
 def start_export(run_dir: Path, *, checkpoint: str = "best", fp16: bool = False, out: Path | None = None,
-                 parent: QObject | None = None) -> ExportProcess:
+                 with_encoder: bool = False, parent: QObject | None = None) -> ExportProcess:
     """The export of `run_dir`, not yet started: connect its signals, then call start()."""
-    return ExportProcess(run_dir, checkpoint=checkpoint, fp16=fp16, out=out, parent=parent)
+    return ExportProcess(run_dir, checkpoint=checkpoint, fp16=fp16, out=out, with_encoder=with_encoder, parent=parent)
 
 
 def describe_result(result: ExportResult) -> tuple[str, str]:

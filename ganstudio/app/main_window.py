@@ -19,6 +19,7 @@ from ganstudio.app.export import ExportProcess, describe_result, start_export
 from ganstudio.app.folder_scan import FolderSummary
 from ganstudio.app.heavy import load_core
 from ganstudio.app.presets import TrainingChoices
+from ganstudio.app.refine import TorchRefiner
 from ganstudio.app.resources import app_icon
 from ganstudio.app.runs import is_run_folder, is_upscaler_run, list_runs, unique_run_dir
 from ganstudio.app.settings import Settings
@@ -74,7 +75,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.start_page = StartPage()
         self.train_page = TrainPage()
-        self.explore_page = ExplorePage(self.settings)
+        self.explore_page = ExplorePage(self.settings, refiner=TorchRefiner())
         self.upscale_page = UpscalePage(self.settings, other_runs=known_runs)
         self._before_explore = self.start_page
         self._before_upscale = self.start_page
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
         e.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         e.model_opened.connect(lambda path: self.setWindowTitle(f"GAN Studio — {path.name}"))
         e.upscale_requested.connect(self.upscale_images)
+        e.encoder_requested.connect(self.add_encoder)
         u = self.upscale_page
         u.back_requested.connect(lambda: self.pages.setCurrentWidget(self._before_upscale))
         u.error.connect(self.show_error)
@@ -386,19 +388,33 @@ class MainWindow(QMainWindow):
         self.settings.interrupted_run = None
         self.refresh_runs()
 
-    def export_run(self, run_dir: Path, explore: bool = False) -> None:
-        """Export the run's best generator (Export, or a run that completed); `explore`: open it in
-        Explore when done, without the "Export finished" question."""
-        if self._closing:
+    def add_encoder(self, model: Path) -> None:
+        """Export `model` again from its run's same checkpoint, with an encoder, and reopen it in Explore."""
+        page = self.explore_page
+        if self._export_task is not None:
+            page.picture.encoder_not_added(page.worker.encoder_problem)
+            self.statusBar().showMessage("Another export is running: add the encoder when it is done.", 8000)
             return
+        step = page.model.info.summary.get("checkpoint_step") if page.model is not None else None
+        task = self.export_run(Path(model).resolve().parent.parent, explore=True, with_encoder=True,
+                               checkpoint="best" if step is None else str(step), out=Path(model))
+        if task is not None:
+            task.failed.connect(lambda _error: page.picture.encoder_not_added(page.worker.encoder_problem))
+
+    def export_run(self, run_dir: Path, explore: bool = False, *, with_encoder: bool = False, checkpoint: str = "best",
+                   out: Path | None = None) -> ExportProcess | None:
+        """Export the run's best generator (Export, or a run that completed); `explore`: open it in
+        Explore when done, without the "Export finished" question. None when none started."""
+        if self._closing:
+            return None
         if self._export_task is not None:
             self._explore_after_export = self._explore_after_export or explore
             self.statusBar().showMessage("Exporting: the model opens in Explore when it is done." if explore
                                          else "An export is already running.", 5000)
-            return
+            return None
         self._explore_after_export = explore
         self.statusBar().showMessage("Exporting to ONNX…")
-        task = start_export(run_dir, parent=self)
+        task = start_export(run_dir, checkpoint=checkpoint, out=out, with_encoder=with_encoder, parent=self)
         task.progressed.connect(lambda stage: self.statusBar().showMessage(f"Exporting to ONNX: {stage}…"))
         # The bar goes before the result's dialog opens, not after it is answered.
         task.succeeded.connect(lambda result: (self._show_exporting(False), self._export_done(result)))
@@ -406,6 +422,7 @@ class MainWindow(QMainWindow):
         task.finished.connect(self._export_ended)
         self._export_task = task.start()
         self._show_exporting(True)
+        return task
 
     def _show_exporting(self, exporting: bool) -> None:
         self.export_progress.setVisible(exporting)

@@ -40,9 +40,13 @@ class ImageInfo:
     psi: float = 1.0
     class_name: str | None = None
     w_offset: list[float] | None = None
+    # A picture brought into the model (Recipe.projected): {"w": w - w_avg, "psi", "edits"}. seed,
+    # psi and w_offset above still remake it exactly without this; Explore uses it to edit it again.
+    projection: dict | None = None
 
     def to_text(self) -> dict[str, str]:
-        text = {INFO_KEY: json.dumps(asdict(self)), "Software": f"GAN Studio {ganstudio.__version__}", "model": self.model}
+        data = {k: v for k, v in asdict(self).items() if k != "projection" or v is not None}  # older readers' format
+        text = {INFO_KEY: json.dumps(data), "Software": f"GAN Studio {ganstudio.__version__}", "model": self.model}
         text["psi"] = f"{self.psi:g}"
         if self.seed is not None:
             text["seed"] = str(self.seed)
@@ -64,12 +68,24 @@ class ImageInfo:
                 psi=float(data.get("psi", 1.0)),
                 class_name=None if data.get("class_name") is None else str(data["class_name"]),
                 w_offset=None if offset is None else [float(v) for v in offset],
+                projection=_projection(data.get("projection")),
             )
         except (ValueError, TypeError, KeyError) as e:
             raise ModelError(f"{source}: its GAN Studio information is damaged ({e})") from None
-        if not math.isfinite(info.psi) or (info.w_offset is not None and not all(map(math.isfinite, info.w_offset))):
+        numbers = [info.psi, *(info.w_offset or ())]
+        if info.projection is not None:
+            numbers += [info.projection["psi"], *info.projection["w"], *info.projection["edits"]]
+        if not all(map(math.isfinite, numbers)):
             raise ModelError(f"{source}: its GAN Studio information holds non-finite numbers")
         return info
+
+
+def _projection(data: object) -> dict | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("projection is not an object")
+    return {"w": [float(v) for v in data["w"]], "psi": float(data["psi"]), "edits": [float(v) for v in data["edits"]]}
 
 
 def save_png(path: str | os.PathLike, image: np.ndarray, info: ImageInfo | None = None) -> Path:

@@ -50,7 +50,7 @@ class EncoderModel:
         self.path = Path(path) if path is not None else encoder_path(generator.path)
         if not self.path.is_file():
             raise ModelError(f"{generator.path.name} has no encoder ({self.path.name} is not beside it): add one with "
-                             f"`ganstudio export RUN --with-encoder`, or the Export with encoder button of its run")
+                             f"`ganstudio export RUN --with-encoder`, or with Add an encoder on the Explore page of GAN Studio")
         self._session = open_session(self.path, device, threads).ort
         props = dict(self._session.get_modelmeta().custom_metadata_map)
         check_encoder_metadata(self.path, props, generator.path, generator.info, file_sha256(generator.path))
@@ -117,6 +117,12 @@ class Projection:
 def project(encoder: EncoderModel, target: np.ndarray) -> Projection:
     """The encoder's w for `target` (uint8 [R, R, 3]) and how well the model's picture matches it."""
     start = time.perf_counter()
-    w = encoder.encode(target[None])[0]
-    image = render_w(encoder.generator, w)[0]
-    return Projection(target, w, image, psnr(image, target), ssim(image, target), time.perf_counter() - start)
+    return projection_of(encoder.generator, target, encoder.encode(target[None])[0], start=start)
+
+
+def projection_of(generator: GeneratorModel, target: np.ndarray, w: np.ndarray, seconds: float = 0.0,
+                  start: float | None = None) -> Projection:
+    """w's picture and how well it matches `target`; `seconds` spent finding w before, plus the time since `start`."""
+    image = render_w(generator, w)[0]
+    spent = seconds + (time.perf_counter() - start if start is not None else 0.0)
+    return Projection(target, np.asarray(w, np.float32), image, psnr(image, target), ssim(image, target), spent)

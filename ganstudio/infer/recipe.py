@@ -5,12 +5,13 @@ back exactly. Also the variations ring around an image. No torch, no Qt."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ganstudio.infer.errors import ModelError
-from ganstudio.infer.generator import z_for_seed
+from ganstudio.infer.generator import GeneratorModel, z_for_seed
 from ganstudio.infer.images import ImageInfo
 from ganstudio.infer.metadata import Directions, GeneratorInfo
 
@@ -22,7 +23,11 @@ class Recipe:
     The offset is `base + directions.offset(amounts - anchor)`. `amounts` are the direction sliders
     (standard deviations per principal direction). `base` is an offset that came from elsewhere (a
     variation, a reopened PNG) and `anchor` the slider amounts it already holds, so that sliders
-    left where they were give back exactly the stored offset, bit for bit."""
+    left where they were give back exactly the stored offset, bit for bit.
+
+    A picture brought into the model (infer/project.py) has no seed: `projected` holds its
+    w - w_avg. The graph draws it at psi 0 (w_avg for any seed) with the offset psi x projected plus
+    the edits, so that truncation pulls it towards the average as it does a seed's image."""
 
     seed: int
     psi: float = 1.0
@@ -31,9 +36,23 @@ class Recipe:
     base: tuple[float, ...] | None = None
     anchor: tuple[float, ...] = ()
     note: str = field(default="", compare=False)  # e.g. "variation 3": for labels only
+    projected: tuple[float, ...] | None = None
 
     def z(self, latent_dim: int) -> np.ndarray:
         return z_for_seed(self.seed, latent_dim)
+
+    @property
+    def graph_psi(self) -> float:
+        """The psi the graph takes (a projected picture's truncation is in its offset)."""
+        return 0.0 if self.projected is not None else self.psi
+
+    def graph_offset(self, info: GeneratorInfo, edits: np.ndarray | None = None) -> np.ndarray:
+        """The w offset the graph takes: the edits (w_offset(), or `edits` [..., w_dim] in its place)
+        and, for a projected picture, its truncated distance from w_avg."""
+        offset = self.w_offset(info) if edits is None else np.asarray(edits, np.float32)
+        if self.projected is None:
+            return offset
+        return (offset + np.float32(self.psi) * np.asarray(self.projected, np.float32)).astype(np.float32)
 
     def w_offset(self, info: GeneratorInfo) -> np.ndarray:
         offset = np.zeros(info.w_dim, np.float32) if self.base is None else np.asarray(self.base, np.float32)
@@ -55,7 +74,7 @@ class Recipe:
         )
 
     def plain(self) -> Recipe:
-        """The seed alone: same psi and class, no offsets."""
+        """The seed (or the projected picture) alone: same psi and class, no offsets."""
         return dataclasses.replace(self, amounts=(), base=None, anchor=(), note="")
 
     def to_dict(self) -> dict:
@@ -65,12 +84,13 @@ class Recipe:
     @classmethod
     def from_dict(cls, data: dict) -> Recipe:
         """Back from to_dict(); raises KeyError, TypeError or ValueError on data that is not a recipe."""
-        base = data.get("base")
+        base, projected = data.get("base"), data.get("projected")
         class_index = data.get("class_index")
         return cls(
             int(data["seed"]), float(data.get("psi", 1.0)), None if class_index is None else int(class_index),
             tuple(float(a) for a in data.get("amounts", ())), None if base is None else tuple(float(v) for v in base),
             tuple(float(a) for a in data.get("anchor", ())), str(data.get("note", "")),
+            None if projected is None else tuple(float(v) for v in projected),
         )
 
     def fits(self, info: GeneratorInfo) -> bool:
@@ -79,15 +99,28 @@ class Recipe:
             return False
         if self.class_index is not None and not 0 <= self.class_index < len(info.classes):
             return False
-        return self.base is None or len(self.base) == info.w_dim
+        return all(v is None or len(v) == info.w_dim for v in (self.base, self.projected))
+
+    @property
+    def name(self) -> str:
+        return "your picture" if self.projected is not None else f"seed {self.seed}"
 
     def label(self) -> str:
-        return f"seed {self.seed}" + (f" · {self.note}" if self.note else "")
+        return self.name + (f" · {self.note}" if self.note else "")
+
+    def file_stem(self) -> str:
+        return "picture" if self.projected is not None else f"seed{self.seed:06d}"
 
     def image_info(self, info: GeneratorInfo) -> ImageInfo:
-        """What goes into the PNG: the offset only when there is one."""
-        offset = self.w_offset(info)
+        """What goes into the PNG: the offset only when there is one. A projected picture's seed,
+        psi and offset are what the graph takes (any reader remakes it), and `projection` what
+        Explore needs to edit it again: its w - w_avg, truncation and edits."""
         class_name = info.classes[self.class_index] if self.class_index is not None and info.classes else None
+        if self.projected is not None:
+            edits = self.w_offset(info)
+            projection = {"w": list(map(float, self.projected)), "psi": float(self.psi), "edits": list(map(float, edits))}
+            return ImageInfo(info.name, self.seed, 0.0, class_name, [float(v) for v in self.graph_offset(info)], projection)
+        offset = self.w_offset(info)
         return ImageInfo(
             info.name, self.seed, float(self.psi), class_name,
             [float(v) for v in offset] if np.any(offset) else None,
@@ -107,6 +140,14 @@ class Recipe:
                     f"(its classes: {', '.join(info.classes)})"
                 )
             class_index = info.classes.index(image.class_name)
+        if image.projection is not None:
+            w, edits = image.projection["w"], image.projection["edits"]
+            if len(w) != info.w_dim or len(edits) != info.w_dim:
+                raise ModelError(f"{source} holds a projected picture of size {len(w)}, but this model's w has size {info.w_dim}")
+            amounts = tuple(float(a) for a in project(info.directions, np.asarray(edits, np.float32)))
+            base = tuple(float(v) for v in edits) if any(edits) else None
+            return cls(image.seed, float(image.projection["psi"]), class_index, amounts if base else (), base,
+                       amounts if base else (), projected=tuple(float(v) for v in w))
         if image.w_offset is None:
             return cls(image.seed, image.psi, class_index)
         if len(image.w_offset) != info.w_dim:
@@ -114,6 +155,23 @@ class Recipe:
         offset = np.asarray(image.w_offset, np.float32)
         amounts = tuple(float(a) for a in project(info.directions, offset))
         return cls(image.seed, image.psi, class_index, amounts, tuple(float(v) for v in offset), amounts)
+
+
+def projected_recipe(w: np.ndarray, average: np.ndarray, info: GeneratorInfo, psi: float = 1.0, note: str = "") -> Recipe:
+    """The recipe of a picture the encoder found at `w` (average: the model's w_avg)."""
+    offset = np.asarray(w, np.float32) - np.asarray(average, np.float32)
+    return Recipe(0, psi, 0 if info.conditional else None, note=note, projected=tuple(float(v) for v in offset))
+
+
+def draw(model: GeneratorModel, recipes: Sequence[Recipe]) -> np.ndarray:
+    """uint8 [N, R, R, 3]: the images of `recipes`, in one batch."""
+    info = model.info
+    return model.images(
+        np.stack([r.z(info.latent_dim) for r in recipes]),
+        psi=np.array([r.graph_psi for r in recipes], np.float32),
+        class_index=np.array([r.class_index for r in recipes], np.int64) if info.conditional else None,
+        w_offset=np.stack([r.graph_offset(info) for r in recipes]),
+    )
 
 
 def project(directions: Directions, offset: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ class Favourite:
     image: np.ndarray  # uint8 [H, W, 3], exactly as generated
 
     def file_name(self, index: int) -> str:
-        return f"{index + 1:02d}-seed{self.recipe.seed:06d}.png"
+        return f"{index + 1:02d}-{self.recipe.file_stem()}.png"
 
 
 class FavouritesStrip(QWidget):
@@ -111,8 +111,8 @@ class FavouritesStrip(QWidget):
         self.items.append(Favourite(recipe, image))
         self.unsaved = True
         edited = recipe.has_offset(info)
-        item = QListWidgetItem(QIcon(to_pixmap(image)), f"seed {recipe.seed}" + (" ✎" if edited else ""))
-        text = f"Seed {recipe.seed}, psi {recipe.psi:.2f}"
+        item = QListWidgetItem(QIcon(to_pixmap(image)), recipe.name + (" ✎" if edited else ""))
+        text = f"{recipe.name[:1].upper()}{recipe.name[1:]}, psi {recipe.psi:.2f}"
         if recipe.class_index is not None and info.classes:
             text += f", class {info.classes[recipe.class_index]}"
         if edited:

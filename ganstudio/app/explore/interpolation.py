@@ -17,11 +17,13 @@ from ganstudio.app.explore.image_view import ImageView
 from ganstudio.infer import latent
 from ganstudio.infer.animation import interpolation_frames
 from ganstudio.infer.images import make_grid
-from ganstudio.infer.recipe import Recipe
+from ganstudio.infer.project import w_avg
+from ganstudio.infer.recipe import Recipe, variation_offsets
 
 PREVIEW = 8  # images in the strip
 MIN_ANIMATION_SIDE = 256  # small models are enlarged (nearest) so the animation is watchable
 WALK_KEYS = 4
+WALK_SPREAD = 1.0  # standard deviations per direction from a projected picture to each key of its walk
 
 
 @dataclass(frozen=True)
@@ -35,24 +37,50 @@ class PathSpec:
     space: str  # "z" or "w"
     loop: bool
     label: str
+    # A path through a projected picture (which has no z): these keys, each as it is shown, in w.
+    through: tuple[Recipe, ...] = ()
 
     def frames(self, model, count: int) -> Iterator[np.ndarray]:  # noqa: ANN001 - GeneratorModel
+        if self.through:
+            return self._frames_in_w(model, count)
         return interpolation_frames(model, self.keys_z, count, space=self.space, loop=self.loop, psi=self.psi,
                                     class_index=self.class_index, w_offset=self.offsets)
+
+    def _frames_in_w(self, model, count: int) -> Iterator[np.ndarray]:  # noqa: ANN001
+        """Each key's own w (its truncation and edits included), lerped: drawn at psi 0, where every z
+        gives w_avg, with the offset w - w_avg."""
+        info, keys = model.info, self.through
+        ws = np.stack([model.w(r.z(info.latent_dim)[None], psi=r.graph_psi, class_index=r.class_index)[0] + r.graph_offset(info)
+                       for r in keys])
+        average = w_avg(model)
+        z = np.repeat(keys[0].z(info.latent_dim)[None], len(keys), axis=0)
+        return interpolation_frames(model, z, count, space="w", loop=self.loop, psi=0.0,
+                                    class_index=keys[0].class_index, w_offset=ws - average)
 
 
 def between(recipes: list[Recipe], info, space: str, loop: bool) -> PathSpec:  # noqa: ANN001 - GeneratorInfo
     """Through the favourites in order, each as it was kept (offsets included); truncation and class
-    are the first one's."""
+    are the first one's, except along a path through a projected picture, which goes in w with each
+    key as it was kept."""
     first = recipes[0]
+    names = ", ".join(r.name.removeprefix("seed ") for r in recipes)
+    if any(r.projected is not None for r in recipes):
+        return PathSpec(np.zeros((0, info.latent_dim), np.float32), np.zeros(info.w_dim, np.float32), 0.0, first.class_index,
+                        "w", loop, f"between {len(recipes)} favourites ({names}), in w", tuple(recipes))
     return PathSpec(
         np.stack([r.z(info.latent_dim) for r in recipes]), np.stack([r.w_offset(info) for r in recipes]),
-        first.psi, first.class_index, space, loop, f"between {len(recipes)} favourites (seeds {', '.join(str(r.seed) for r in recipes)})",
+        first.psi, first.class_index, space, loop, f"between {len(recipes)} favourites (seeds {names})",
     )
 
 
 def walk(recipe: Recipe, info, space: str) -> PathSpec:  # noqa: ANN001
-    """A looping random walk that starts and ends on `recipe`'s image."""
+    """A looping random walk that starts and ends on `recipe`'s image (around a projected picture:
+    through a ring of its variations, in w)."""
+    if recipe.projected is not None:
+        ring = variation_offsets(info.directions, WALK_KEYS - 1, WALK_SPREAD, key=7, w_dim=info.w_dim)
+        keys = (recipe, *(recipe.with_offset(info, recipe.w_offset(info) + offset) for offset in ring))
+        return PathSpec(np.zeros((0, info.latent_dim), np.float32), np.zeros(info.w_dim, np.float32), 0.0, recipe.class_index,
+                        "w", True, "random walk around your picture, in w", keys)
     keys = latent.random_walk_keys(recipe.seed, info.latent_dim, WALK_KEYS)
     return PathSpec(keys, recipe.w_offset(info), recipe.psi, recipe.class_index, space, True,
                     f"random walk from seed {recipe.seed}")

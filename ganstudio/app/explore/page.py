@@ -9,8 +9,9 @@ torch-free app helpers: the torch-free Player ships this page."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -30,13 +31,27 @@ from ganstudio.app.explore.image_view import ImageView
 from ganstudio.app.explore.interpolation import PREVIEW, InterpolationPanel, PathSpec, animation_scale, between, walk
 from ganstudio.app.explore.jobs import JobBar
 from ganstudio.app.explore.nearest import COUNT as NEAREST, NearestPanel
+from ganstudio.app.explore.picture import PicturePanel
 from ganstudio.app.explore.render import FOCUS, Rendered, RenderWorker
 from ganstudio.app.explore.seed_grid import SeedGrid
 from ganstudio.app.explore.variations import COUNT as VARIATIONS
 from ganstudio.app.explore.variations import VariationsPanel
 from ganstudio.errors import Cancelled, GanStudioError
 from ganstudio.infer.animation import mp4_available
-from ganstudio.infer.recipe import Recipe, variation_offsets
+from ganstudio.infer.recipe import Recipe, draw, projected_recipe, variation_offsets
+
+PICTURES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")  # what can be brought into a model
+
+
+class Refiner(Protocol):
+    """Refines a projected picture with torch (the Studio's app/refine.py; the Player has none)."""
+
+    steps: int
+
+    def problem(self, model: Path) -> str: ...
+
+    def __call__(self, model: Path, checkpoint_step: int, target: np.ndarray, w: np.ndarray,
+                 progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> np.ndarray: ...
 
 
 class ExploreSettings(Protocol):
@@ -59,10 +74,25 @@ class WriteError(AppError):
     title = "Could not save"
 
 
+class PictureError(AppError):
+    title = "This picture cannot be brought in"
+
+
+def _has_image_info(path: Path) -> bool:
+    """Whether a PNG was saved by GAN Studio (it is then reopened, not brought in)."""
+    from ganstudio.infer import read_image_info
+    from ganstudio.infer.errors import ModelError
+
+    try:
+        return read_image_info(path) is not None
+    except ModelError:
+        return True  # damaged information: reopening says what is wrong with it
+
+
 def dropped_path(event: QDragEnterEvent | QDropEvent) -> Path | None:
-    """The .onnx or .png file being dragged in, if that is what it is."""
+    """The .onnx model or the picture being dragged in, if that is what it is."""
     urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
-    if len(urls) == 1 and Path(urls[0].toLocalFile()).suffix.lower() in (".onnx", ".png"):
+    if len(urls) == 1 and Path(urls[0].toLocalFile()).suffix.lower() in (".onnx", *PICTURES):
         return Path(urls[0].toLocalFile())
     return None
 
@@ -73,10 +103,15 @@ class ExplorePage(QWidget):
     status_message = Signal(str)
     model_opened = Signal(Path)
     upscale_requested = Signal(object)  # list[SourceImage]: images to enlarge on the Upscale page
+    encoder_requested = Signal(Path)  # the open model: export it again with an encoder (the Studio)
 
-    def __init__(self, settings: ExploreSettings | None = None, parent: QWidget | None = None, device: str = "auto") -> None:
+    def __init__(self, settings: ExploreSettings | None = None, parent: QWidget | None = None, device: str = "auto",
+                 refiner: Refiner | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.refiner = refiner
+        self.projection = None  # (file name, Projection, Recipe) of the picture brought in last
+        self._waiting_picture: Path | None = None  # dropped on a model without an encoder
         self.worker = RenderWorker(device)
         self.worker.opened.connect(self._opened)
         self.worker.open_failed.connect(self._open_failed)
@@ -153,8 +188,9 @@ class ExplorePage(QWidget):
                                        "with its seed information.")
         self.upscale_button.clicked.connect(self.upscale_focus)
         self.plain_button = QPushButton("Plain seed")
-        self.plain_button.setToolTip("Drop the direction and variation offsets: back to the seed as in the grid.")
-        self.plain_button.clicked.connect(lambda: self.recipe and self.choose_seed(self.recipe.seed))
+        self.plain_button.setToolTip("Drop the direction and variation offsets: back to the seed as in the grid\n"
+                                     "(or to your picture as the model found it).")
+        self.plain_button.clicked.connect(self.plain)
         actions = QHBoxLayout()
         actions.addStretch(1)
         for b in (self.plain_button, self.upscale_button, self.save_button, self.keep_button):
@@ -185,10 +221,17 @@ class ExplorePage(QWidget):
         self.tabs.addTab(self.interpolation, "Interpolate")
         self.nearest = NearestPanel()
         self.tabs.addTab(self.nearest, "Is it new?")
+        self.picture = PicturePanel()
+        self.picture.bring_requested.connect(self.choose_picture)
+        self.picture.refine_requested.connect(self.refine_picture)
+        self.picture.edit_requested.connect(self.edit_picture)
+        self.picture.encoder_requested.connect(self.add_encoder)
+        self.tabs.addTab(self.picture, "Your picture")
         self.tabs.setTabToolTip(0, "Truncation, class and direction sliders.")
         self.tabs.setTabToolTip(1, "A ring of nearby images around the enlarged one.")
         self.tabs.setTabToolTip(2, "The images between favourites, or a random walk; save as GIF/MP4.")
         self.tabs.setTabToolTip(3, "The training pictures nearest to the enlarged image: does the model copy them?")
+        self.tabs.setTabToolTip(4, "Bring a picture of your own into the model, then edit it here.")
         self.tabs.currentChanged.connect(self._tab_changed)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -198,7 +241,7 @@ class ExplorePage(QWidget):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([450, 520, 400])  # four thumbnails a row: a page is a 4x4 grid
+        self.splitter.setSizes([450, 480, 440])  # four thumbnails a row (a page is a 4x4 grid); every tab's name shown
         self.splitter.setChildrenCollapsible(False)
 
         self.favourites = FavouritesStrip()
@@ -258,6 +301,7 @@ class ExplorePage(QWidget):
             ("Ctrl+R", self.controls.reset_amounts, "Reset the direction sliders"),
             ("Ctrl+M", self.grid.add_page, "More seeds"),
             ("Ctrl+Shift+I", self.choose_png, "Reopen a saved PNG"),
+            ("Ctrl+Shift+P", self.choose_picture, "Bring in a picture"),
             ("Ctrl+Shift+E", self.export_animation, "Export the interpolation"),
             ("Ctrl+Shift+M", self.make_dataset, "Make a dataset"),
             ("Ctrl+Z", self.undo, "Undo the last change"),
@@ -334,6 +378,12 @@ class ExplorePage(QWidget):
         self._update_undo()
         self.variations.clear()
         self.nearest.set_model(info.copies, self.worker.index_problem)
+        refine_problem = None if self.refiner is None else self.refiner.problem(model.path)
+        self.picture.set_model(self.worker.encoder_problem, refine_problem == "", refine_problem)
+        self.projection = None
+        waiting, self._waiting_picture = self._waiting_picture, None
+        if waiting is not None and self.worker.encoder is not None:
+            self.bring_in(waiting)  # the picture that waited for this model's encoder
         self.interpolation.set_spec(None)
         self._path_source = None
         self.recipe = Recipe(0, psi, 0 if info.conditional else None)
@@ -367,8 +417,8 @@ class ExplorePage(QWidget):
         if self.model is None or self.recipe is None:
             return
         r, info = self.recipe, self.model.info
-        self.focus_seq = self.worker.submit(FOCUS, r.z(info.latent_dim)[None], psi=r.psi, class_index=r.class_index,
-                                            w_offset=r.w_offset(info)[None], tag=r, then=self._show_focus)
+        self.focus_seq = self.worker.submit(FOCUS, r.z(info.latent_dim)[None], psi=r.graph_psi, class_index=r.class_index,
+                                            w_offset=r.graph_offset(info)[None], tag=r, then=self._show_focus)
         if self.tabs.currentWidget() is self.variations:
             self._render_variations()
 
@@ -386,8 +436,8 @@ class ExplorePage(QWidget):
         offsets = r.w_offset(info) + variation_offsets(info.directions, VARIATIONS, self.variations.spread,
                                                        key=self.variations.key, w_dim=info.w_dim)
         z = np.repeat(r.z(info.latent_dim)[None], VARIATIONS, axis=0)
-        self.worker.submit("variations", z, psi=r.psi, class_index=r.class_index, w_offset=offsets, tag=(r, offsets),
-                           then=self._show_variations)
+        self.worker.submit("variations", z, psi=r.graph_psi, class_index=r.class_index, w_offset=r.graph_offset(info, offsets),
+                           tag=(r, offsets), then=self._show_variations)
 
     def _render_strip(self) -> None:
         spec = self.interpolation.spec
@@ -404,7 +454,7 @@ class ExplorePage(QWidget):
             return  # an older request that finished late
         self._focus_shown = r.seq
         self.shown = (r.tag, r.images[0])
-        self.grid.select_seed(r.tag.seed)  # the highlight is always the seed enlarged
+        self.grid.select_seed(None if r.tag.projected is not None else r.tag.seed)  # the highlight is always the seed enlarged
         self.focus.set_image(r.images[0], r.seq)
         self.variations.set_centre(r.images[0])
         self._update_caption()
@@ -470,20 +520,15 @@ class ExplorePage(QWidget):
                 recipes.append(recipe)
         if not recipes:
             return
-        info = model.info
-
-        def render(m) -> np.ndarray:  # noqa: ANN001
-            return np.concatenate([m.images(r.z(info.latent_dim)[None], psi=r.psi, class_index=r.class_index,
-                                            w_offset=r.w_offset(info)[None]) for r in recipes])
-
-        self.worker.submit_fn("favourites", render, tag=recipes, then=self._show_favourites)
+        self.worker.submit_fn("favourites", lambda m: draw(m, recipes), tag=recipes, then=self._show_favourites)
 
     def _update_caption(self) -> None:
         if self.shown is None or self.model is None:
             self.caption.setText("")
             return
         r, info = self.shown[0], self.model.info
-        parts = [f"<b>Seed {r.seed}</b>", f"psi {r.psi:.2f}"]
+        self.plain_button.setText("As found" if r.projected is not None else "Plain seed")
+        parts = [f"<b>{r.name[:1].upper()}{r.name[1:]}</b>", f"psi {r.psi:.2f}"]
         if r.class_index is not None and info.classes:
             parts.append(f"class {info.classes[r.class_index]}")
         moved = [f"{k + 1}: {a:+.2f}" for k, a in enumerate(r.amounts) if a]
@@ -535,6 +580,13 @@ class ExplorePage(QWidget):
     def _update_undo(self) -> None:
         self.undo_button.setEnabled(self.history.can_undo())
         self.redo_button.setEnabled(self.history.can_redo())
+
+    def plain(self) -> None:
+        """Back to the seed as the grid shows it, or to the projected picture without its edits."""
+        if self.recipe is not None and self.recipe.projected is not None:
+            self.show_recipe(self.recipe.plain(), "plain")
+        elif self.recipe is not None:
+            self.choose_seed(self.recipe.seed)
 
     def choose_seed(self, seed: int) -> None:
         """Enlarge `seed` as the grid shows it: sliders back to 0, no offsets."""
@@ -614,7 +666,7 @@ class ExplorePage(QWidget):
     def upscale_focus(self) -> None:
         if self.shown is not None and self.model is not None:
             recipe, image = self.shown
-            self.upscale_requested.emit([self._source(recipe, image, f"seed{recipe.seed:06d}.png")])
+            self.upscale_requested.emit([self._source(recipe, image, f"{recipe.file_stem()}.png")])
 
     def upscale_favourites(self) -> None:
         if self.model is None or not self.favourites.items:
@@ -626,7 +678,7 @@ class ExplorePage(QWidget):
 
     def save_focus(self) -> None:
         if self.shown is not None and self.model is not None:
-            self._save_png(self.shown[0], self.shown[1], f"seed{self.shown[0].seed:06d}.png")
+            self._save_png(self.shown[0], self.shown[1], f"{self.shown[0].file_stem()}.png")
 
     def save_favourite(self) -> None:
         fav = self.favourites.current()
@@ -680,8 +732,98 @@ class ExplorePage(QWidget):
             return None
         recipe = self.show_recipe(recipe)
         other = f" (it was made with {stored.model})" if stored.model != self.model.info.name else ""
-        self.status_message.emit(f"Reopened {path.name}: seed {recipe.seed}{other}")
+        self.status_message.emit(f"Reopened {path.name}: {recipe.name}{other}")
         return recipe
+
+    # ---- your picture --------------------------------------------------------------------------
+
+    def choose_picture(self) -> None:
+        if self.model is None:
+            self.status_message.emit("Open a model first: a picture is found in the model that is open.")
+            return
+        patterns = " ".join(f"*{suffix}" for suffix in PICTURES)
+        path, _ = QFileDialog.getOpenFileName(self, "Bring a picture into the model", str(self._start_dir()), f"Pictures ({patterns})")
+        if path:
+            self.bring_in(Path(path))
+
+    def bring_in(self, path: Path) -> None:
+        """Find `path` in the open model with its encoder; the match is enlarged and shown beside the
+        picture on the Your picture tab."""
+        if self.model is None:
+            return
+        encoder = self.worker.encoder
+        if encoder is None:
+            self._waiting_picture = path  # brought in once an encoder is added
+            self.tabs.setCurrentWidget(self.picture)
+            self.error.emit(PictureError(self.worker.encoder_problem or f"{self.model.path.name} has no encoder.",
+                                         "Add an encoder on the Your picture tab (GAN Studio), or export the run again with "
+                                         "`ganstudio export RUN --with-encoder`."))
+            return
+        self.status_message.emit(f"Looking for {path.name} in the model…")
+
+        def find(model):  # noqa: ANN001, ANN202 - on the render thread
+            from ganstudio.infer.project import PictureError as BadPicture, load_picture, project
+
+            try:
+                target = load_picture(path, model.info.resolution)
+            except BadPicture as e:
+                return np.zeros((0, 1, 1, 3), np.uint8), e
+            found = project(encoder, target)
+            return found.image[None], found
+
+        self.worker.submit_fn("picture", find, tag=path.name, then=self._found)
+
+    def _found(self, r: Rendered) -> None:
+        if isinstance(r.extra, Exception):
+            text = str(r.extra)
+            self.error.emit(PictureError(text[:1].upper() + text[1:], "Choose a picture file (PNG, JPEG, WebP, BMP, GIF or TIFF)."))
+            return
+        name, found = r.tag, r.extra
+        recipe = projected_recipe(found.w, self.worker.w_average, self.model.info, note=name)
+        self.projection = (name, found, recipe)
+        took = f"{found.seconds * 1000:.0f} ms" if found.seconds < 1 else f"{found.seconds:.1f} s"
+        self.picture.show_match(found.target, found.image, name, f"{found.similarity} · found in {took}")
+        self.tabs.setCurrentWidget(self.picture)
+        self.show_recipe(recipe, "picture")
+        self.status_message.emit(f"Found {name} in the model: {found.similarity}.")
+
+    def add_encoder(self) -> None:
+        """Ask the Studio to export the open model again with an encoder; it reopens here when done."""
+        if self.model is not None:
+            self.picture.adding_encoder()
+            self.encoder_requested.emit(self.model.path)
+
+    def edit_picture(self) -> None:
+        """Enlarge the picture brought in last, as the model found it."""
+        if self.projection is not None:
+            self.show_recipe(self.projection[2], "picture")
+
+    def refine_picture(self) -> bool:
+        """Look for a closer match with the run's torch generator (a job: progress bar, Cancel)."""
+        if self.projection is None or self.model is None or self.refiner is None:
+            return False
+        name, found, _ = self.projection
+        model, refiner = self.model, self.refiner
+        step = int(model.info.summary.get("checkpoint_step", -1))
+
+        def work(progress, cancelled):  # noqa: ANN001, ANN202
+            start = time.perf_counter()
+            return refiner(model.path, step, found.target, found.w, progress, cancelled), time.perf_counter() - start
+
+        def refined(result: tuple[np.ndarray, float]) -> None:
+            if self.model is not model:
+                return  # another model was opened meanwhile
+            w, seconds = result
+
+            def score(m):  # noqa: ANN001, ANN202 - on the render thread
+                from ganstudio.infer.project import projection_of
+
+                better = projection_of(m, found.target, w, found.seconds + seconds)
+                return better.image[None], better
+
+            self.worker.submit_fn("picture", score, tag=name, then=self._found)
+
+        return self._run_job(work, "refining the picture", f"Refining {name} ({refiner.steps} steps)", refined)
 
     # ---- interpolation -------------------------------------------------------------------------
 
@@ -791,7 +933,12 @@ class ExplorePage(QWidget):
         self.open_dropped(path)
 
     def open_dropped(self, path: Path) -> None:
-        if path.suffix.lower() == ".png":
-            self.open_png(path) if self.model is not None else self.status_message.emit("Open a model before a saved image.")
-        else:
+        """A model opens; a PNG saved by GAN Studio reopens; any other picture is brought into the model."""
+        if path.suffix.lower() == ".onnx":
             self.open_model(path)
+        elif self.model is None:
+            self.status_message.emit("Open a model first: a picture is found in, or remade by, the model that is open.")
+        elif path.suffix.lower() == ".png" and _has_image_info(path):
+            self.open_png(path)
+        else:
+            self.bring_in(path)

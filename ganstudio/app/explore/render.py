@@ -93,6 +93,9 @@ class RenderWorker(QThread):
         self.model = None  # the GeneratorModel, set on this thread; read-only for others
         self.training_index = None  # its TrainingIndex when one lies beside it; used on this thread
         self.index_problem = ""  # why there is none, in words (set before `opened` is posted)
+        self.encoder = None  # its EncoderModel when one lies beside it (pictures are brought in with it)
+        self.encoder_problem = ""  # why there is none, in words
+        self.w_average = None  # the model's w_avg, float32 [w_dim]: a projected picture's origin
         self.model_serial = 0
         self.dropped = 0  # requests overwritten before they ran (stale)
         self._cond = threading.Condition()
@@ -187,10 +190,15 @@ class RenderWorker(QThread):
         except Exception as e:  # noqa: BLE001 - every failure becomes a message naming the file
             self._gui.post(self.open_failed.emit, path, open_error(path, e))
             return
+        from ganstudio.infer.project import w_avg
+
         index, problem = _open_index(path)
+        encoder, encoder_problem = self._open_encoder(model)
         with self._cond:
             self.model = model
             self.training_index, self.index_problem = index, problem
+            self.encoder, self.encoder_problem = encoder, encoder_problem
+            self.w_average = w_avg(model)
             self.model_serial += 1
             self._pending.clear()  # requests for the previous model
             serial = self.model_serial
@@ -214,6 +222,18 @@ class RenderWorker(QThread):
             return
         self._gui.post(self.rendered.emit, Rendered(r.slot, r.seq, r.model_serial, images, time.perf_counter() - start, r.tag,
                                                     r.then, extra))
+
+
+    def _open_encoder(self, model):  # noqa: ANN001, ANN202 - GeneratorModel -> (EncoderModel | None, str)
+        from ganstudio.infer.errors import ModelError
+        from ganstudio.infer.project import EncoderModel
+
+        try:
+            return EncoderModel(model, device=self.device, threads=self.threads), ""
+        except ModelError as e:
+            return None, str(e)[:1].upper() + str(e)[1:] + "."
+        except Exception as e:  # noqa: BLE001 - a damaged file: the model explores as well without it
+            return None, f"Its encoder could not be opened: {describe(e, doing='opening the encoder').what}"
 
 
 def _open_index(model: Path):  # noqa: ANN202 - (TrainingIndex | None, str)

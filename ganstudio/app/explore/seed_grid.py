@@ -148,7 +148,7 @@ class SeedGrid(QWidget):
     def is_complete(self) -> bool:
         return not self._waiting
 
-    def select_seed(self, seed: int) -> None:
+    def select_seed(self, seed: int | None) -> None:
         for row in range(self.list.count()):
             if self.list.item(row).data(SEED_ROLE) == seed:
                 self.list.blockSignals(True)

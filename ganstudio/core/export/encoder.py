@@ -115,17 +115,28 @@ def train_encoder(
     return E.eval().requires_grad_(False)
 
 
-def refine(G: Generator, image: torch.Tensor, w: torch.Tensor, steps: int = 200, lr: float = 0.02) -> torch.Tensor:
-    """w optimised for `steps` of Adam so that G's picture matches `image` (pixels, [-1, 1])."""
+def refine(G: Generator, image: torch.Tensor, w: torch.Tensor, steps: int = 200, lr: float = 0.02,
+           progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+    """w optimised for `steps` of Adam so that G's picture matches `image` (pixels, [-1, 1]).
+    `progress(done, steps)` is called every few steps (it may raise to stop)."""
     G = G.eval().requires_grad_(False)
     w = w.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([w], lr=lr, betas=(0.9, 0.999))
-    for _ in range(steps):
+    for step in range(steps):
         loss = F.mse_loss(G.synthesis(w), image)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if progress is not None and ((step + 1) % 10 == 0 or step + 1 == steps):
+            progress(step + 1, steps)
     return w.detach()
+
+
+def refine_picture(G: Generator, target: np.ndarray, w: np.ndarray, steps: int,
+                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """refine() for numpy callers: target uint8 [R, R, 3], w float32 [w_dim] -> the refined w."""
+    image = torch.from_numpy(np.ascontiguousarray(target)).permute(2, 0, 1)[None].float().div(127.5).sub(1)
+    return refine(G, image, torch.from_numpy(np.asarray(w, np.float32)[None]), steps, progress=progress)[0].numpy()
 
 
 def generator_of(model: Path, checkpoint_step: int) -> Generator:
