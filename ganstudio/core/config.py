@@ -40,9 +40,8 @@ class ModelConfig:
     # How G doubles its resolution: "transposed" (a 4x4 stride-2 transposed conv, the cheapest) or
     # "resize" (bilinear upsample, then a 3x3 conv: every output pixel sees the same taps).
     g_upsample: str = "transposed"
-    # A [1, 2, 1] low-pass after each transposed upsampling (layers.Blur): no 2x2 speckle, softer
-    # detail. The demo's recipe (demo_config); on real pictures at 64 px it traded patch detail
-    # (SWD) for whole shapes (KID) unevenly, so not a default there (docs/DESIGN.md).
+    # A [1, 2, 1] low-pass after each transposed upsampling (layers.Blur): no 2x2 speckle. New runs
+    # take it (default_config); False here is what a run.json written before it means.
     g_blur: bool = False
     g_convs: int = 0  # extra modulated 3x3 convs per resolution after the upsampling one (0 or more)
     d_convs: int = 0  # 3x3 convs per resolution before each downsampling one (pixel D)
@@ -262,17 +261,19 @@ def _shown(value: Any) -> str:
 
 def default_config(resolution: int, device_type: str, **changes: Any) -> TrainConfig:
     """The recipe a new run starts from on this kind of device, before the user's choices: the one
-    place the CLI, the app and the benchmarks take training defaults from."""
-    model = ModelConfig.sized(model_size_for(device_type, resolution), resolution=resolution)
+    place the CLI, the app and the benchmarks take training defaults from.
+
+    G's low-pass (g_blur) measured, 10 minutes at 64 px on 2 CPU cores, the checkpoint KID marks
+    (benchmarks/quality.py): KID 134 -> 78 (oxygen icons), 148 -> 80 (gnome icons), 211 -> 138
+    (glyphs); SWD 59 -> 52, 64 -> 86, 33 -> 17; docs/DESIGN.md has the grids."""
+    model = ModelConfig.sized(model_size_for(device_type, resolution), resolution=resolution, g_blur=True)
     return TrainConfig(model=model).replace(**changes)
 
 
 def demo_config(resolution: int, device_type: str, **changes: Any) -> TrainConfig:
     """The recipe of the built-in demo (`ganstudio demo`, the app's Try the demo): the default with
-    G's low-pass and R1 gamma 0.1. Measured on the demo shapes at 32 px, 3 minutes on 2 CPU cores
-    (benchmarks/recognisable.py): recognised 46% and 53% (two seeds) against 21% without the
-    low-pass and 33% at gamma 1; docs/DESIGN.md has the rest. No live KID: its first pass alone
-    (the reals' features at 240 px) takes 25 s of a CPU core, and slows training to a third meanwhile."""
-    recipe = default_config(resolution, device_type)
-    model = dataclasses.replace(recipe.model, g_blur=True)
-    return recipe.replace(model=model, r1_gamma=0.1, kid=False).replace(**changes)
+    R1 gamma 0.1. Measured on the demo shapes at 32 px, 3 minutes on 2 CPU cores
+    (benchmarks/recognisable.py), with G's low-pass: recognised 46% and 53% (two seeds) against 33%
+    at gamma 1; docs/DESIGN.md has the rest. No live KID: its first pass alone (the reals' features
+    at 240 px) takes 25 s of a CPU core, and slows training to a third meanwhile."""
+    return default_config(resolution, device_type).replace(r1_gamma=0.1, kid=False).replace(**changes)
