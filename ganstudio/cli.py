@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "(the app uses this); settings left out keep their defaults, unknown keys and wrong types are refused; "
                        "--device, --kimg and --minutes still apply")
     train.add_argument("--from", dest="start_from", metavar="PARENT",
-                       help="fine-tune: start from the weights of this earlier run (its architecture and resolution too); "
+                       help="fine-tune: start from the weights of this earlier run (its architecture and resolution too), "
+                       "or `general` for GAN Studio's general model (64 px, trained on icons); "
                        "optimiser, augmentation and step count start fresh")
     train.add_argument("--checkpoint", help="with --from: best (default), latest or a step number")
     train.add_argument("--freeze-d", type=int, default=0, metavar="N",

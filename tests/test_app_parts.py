@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -181,3 +182,25 @@ def test_a_child_process_output_is_read_in_lines_and_its_error_picked_out(qtbot)
     assert lines == ["exporting: stage one", "error: the file is damaged", "tail"]
     assert child.said() == "the file is damaged" and child.last_line() == "tail"
     assert child.output.splitlines() == lines
+
+
+def test_the_general_model_is_offered_first_even_before_any_run(qtbot):
+    from ganstudio.app.options_panel import OptionsPanel
+    from ganstudio.app.runs import starting_points
+    from ganstudio.core.training.start_from import open_parent
+    from ganstudio.infer.builtin import general_model_dir
+
+    general = starting_points([])  # no past run at all: a first run on forty photos
+    assert [r.path for r in general] == [general_model_dir()] and general[0].is_general_model
+    parent = open_parent("general")  # the shipped one reads back whole and fits its model (fp16 weights)
+    assert parent.model.resolution == 64 == general[0].resolution
+
+    panel = OptionsPanel()
+    qtbot.addWidget(panel)
+    panel.set_parents(general)
+    panel.set_mode("new")
+    assert panel.start_from.isVisibleTo(panel) and panel.start_from.itemData(0) is None  # from scratch stays the default
+    assert panel.start_from.itemText(1).startswith("GAN Studio's general model")
+    assert "head start" in panel.start_from.itemData(1, Qt.ItemDataRole.ToolTipRole)
+    panel.start_from.setCurrentIndex(1)
+    assert panel.parent_run() is general[0] and panel.resolution.currentData() == 64 and not panel.resolution.isEnabled()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -19,6 +20,8 @@ from ganstudio.core.training.files import SCHEMA_VERSION
 from ganstudio.core.training.run import TrainingRun
 from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.core.training.start_from import open_parent
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +172,54 @@ def test_fine_tuning_options_are_checked(parent_run, tmp_path, capsys, args, sai
         main(["train", "--out", str(tmp_path / "run"), *args])
     assert said in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture
+def general_model(parent_run, tmp_path, monkeypatch):
+    """A tiny run packaged as the general model is (build/train_builtin_generator.py), in resources
+    of its own."""
+    import importlib.util
+
+    from ganstudio.infer import builtin
+
+    spec = importlib.util.spec_from_file_location("train_builtin_generator", ROOT / "build" / "train_builtin_generator.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    resources = tmp_path / "resources"
+    script.package(parent_run, resources / "models" / "general-64")
+    monkeypatch.setenv("GANSTUDIO_RESOURCES", str(resources))
+    builtin.resources_dir.cache_clear()
+    yield builtin.general_model_dir()
+    builtin.resources_dir.cache_clear()
+
+
+def test_the_general_model_is_a_starting_point(general_model, parent_run, tmp_path, capsys):
+    from safetensors.torch import load_file
+
+    step = RunFolder(general_model).select_checkpoint("best")
+    shipped = load_file(general_model / "checkpoints" / f"{step:07d}.safetensors")
+    assert {k.split(".")[0] for k in shipped} == {"G", "D", "G_ema"} and all(v.dtype == torch.float16 for v in shipped.values())
+    parent = open_parent("general")
+    assert parent.folder.path == general_model.resolve()
+
+    data = make_image_folder(tmp_path / "data", size=40)
+    assert main(["train", str(data), "--from", "general", "--out", str(tmp_path / "child"), "--kimg", "0.016",
+                 "--batch", "8", "--no-export"]) == 0, capsys.readouterr().err
+    info = RunFolder(tmp_path / "child").read()
+    assert info["started_from"]["run"] == str(general_model.resolve())
+    # Its first grid is the general model's own (fp16 weights, read into fp32), as a parent's is.
+    first = list_checkpoints(tmp_path / "child" / "checkpoints")[0]
+    child_g = weights(tmp_path / "child", first, "G_ema")
+    assert all(torch.equal(child_g[k], v.float()) for k, v in shipped.items() if k.startswith("G_ema."))
+
+
+def test_a_missing_general_model_says_so(tmp_path, monkeypatch, capsys):
+    from ganstudio.infer import builtin
+
+    monkeypatch.setenv("GANSTUDIO_RESOURCES", str(tmp_path / "nothing"))
+    builtin.resources_dir.cache_clear()
+    try:
+        with pytest.raises(CheckpointError, match="general model is missing"):
+            open_parent("general")
+    finally:
+        builtin.resources_dir.cache_clear()

@@ -21,7 +21,7 @@ from ganstudio.app.heavy import load_core
 from ganstudio.app.presets import TrainingChoices
 from ganstudio.app.refine import TorchRefiner
 from ganstudio.app.resources import app_icon
-from ganstudio.app.runs import is_run_folder, is_upscaler_run, list_runs, unique_run_dir
+from ganstudio.app.runs import is_run_folder, is_upscaler_run, starting_points, unique_run_dir
 from ganstudio.app.settings import Settings
 from ganstudio.app.start_page import StartPage
 from ganstudio.app.tasks import BackgroundTask
@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.last_folder = str(summary.root)
         run_dir = unique_run_dir(self.settings.runs_dir, summary.name)
-        self.train_page.setup_new(summary, self.settings.choices, run_dir, parents=list_runs(self._run_roots()))
+        self.train_page.setup_new(summary, self.settings.choices, run_dir, parents=starting_points(self._run_roots()))
         self.setWindowTitle(f"GAN Studio — {summary.name}")
         self.show_train()
 

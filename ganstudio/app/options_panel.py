@@ -299,7 +299,7 @@ class OptionsPanel(QWidget):
         for widget in (self.resolution, self.model_size):  # a run started from another takes its model
             widget.setEnabled(new and not parent)
         self.freeze_d.setEnabled(new and parent)
-        offered = new and bool(self._parents)  # a first run has nothing to start from: no row
+        offered = new and bool(self._parents)  # nothing to start from (no general model, no past run): no row
         self.start_from_label.setVisible(offered)
         self.start_from.setVisible(offered)
         self.start_from_note.setVisible(offered and parent)
@@ -352,9 +352,15 @@ class OptionsPanel(QWidget):
         self.start_from.clear()
         self.start_from.addItem("Nothing: train from scratch", None)
         for key, run in self._parents.items():
-            self.start_from.addItem(f"{run.name} · {run.resolution} px · {run.kimg:.0f} kimg", key)
-            data = "the built-in demo shapes" if run.is_demo else f"{run.images} pictures from {run.source}"
-            self.start_from.setItemData(self.start_from.count() - 1, f"{run.path}\nTrained on {data}", Qt.ItemDataRole.ToolTipRole)
+            if run.is_general_model:
+                self.start_from.addItem(f"GAN Studio's general model · {run.resolution} px", key)
+                tip = (f"Trained by GAN Studio on {run.images} {run.source}: a head start for a small folder\n"
+                       "(fine-tuning needs far fewer minutes than starting from nothing).")
+            else:
+                self.start_from.addItem(f"{run.name} · {run.resolution} px · {run.kimg:.0f} kimg", key)
+                data = "the built-in demo shapes" if run.is_demo else f"{run.images} pictures from {run.source}"
+                tip = f"{run.path}\nTrained on {data}"
+            self.start_from.setItemData(self.start_from.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.start_from.blockSignals(False)
         self._thumbnail_task = load_thumbnails(list(self._parents.values()), PARENT_THUMB, self._show_parent_thumbnails)
         self._parent_chosen()

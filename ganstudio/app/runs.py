@@ -17,6 +17,7 @@ from ganstudio.core.training import events as ev
 from ganstudio.core.training.files import checkpoint_name, list_checkpoints
 from ganstudio.core.training.runfolder import RunFolder
 from ganstudio.core.training.runfolder import unique_run_dir  # noqa: F401 - the app's callers import it here
+from ganstudio.infer.builtin import general_model_dir
 
 SAMPLE_NAME = re.compile(r"^(\d{7})\.png$")  # samples/NNNNNNN.png, the step of the grid
 DEMO_SOURCE = "builtin:demo"
@@ -47,6 +48,10 @@ class RunInfo:
     @property
     def is_demo(self) -> bool:
         return self.source == DEMO_SOURCE
+
+    @property
+    def is_general_model(self) -> bool:
+        return self.path.resolve() == general_model_dir().resolve()
 
     def status_text(self) -> str:
         if self.step == 0 and self.kimg == 0:
@@ -120,6 +125,17 @@ def sample_steps(path: Path) -> list[int]:
 
 def sample_path(path: Path, step: int) -> Path:
     return path / "samples" / f"{checkpoint_name(step)}.png"
+
+
+def starting_points(roots: list[Path]) -> list[RunInfo]:
+    """What a new run may start from: GAN Studio's general model (where it is installed), then the
+    past runs, newest first."""
+    general = general_model_dir()
+    try:
+        builtin = [read_run(general)] if (general / "run.json").is_file() else []
+    except (OSError, ValueError, TypeError, AttributeError):
+        builtin = []
+    return builtin + list_runs(roots)
 
 
 def list_runs(roots: list[Path]) -> list[RunInfo]:

@@ -1,6 +1,6 @@
 """Files shipped with GAN Studio (resources/): next to the package in a checkout, beside the
 executable in a PyInstaller bundle, or where GANSTUDIO_RESOURCES points. Among them the built-in
-upscalers, which are never downloaded."""
+upscalers and the general model to fine-tune from, which are never downloaded."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ganstudio.infer.errors import ModelError
 
 BUILTIN = "builtin"  # what the CLI and the app call the shipped upscalers
 BUILTIN_SCALES = (2, 4)
+GENERAL = "general"  # what `train --from` calls the shipped starting point for fine-tuning
 
 
 @lru_cache(maxsize=1)
@@ -24,6 +25,12 @@ def resources_dir() -> Path:
     if bundle:
         return Path(bundle) / "resources"
     return Path(__file__).resolve().parents[2] / "resources"
+
+
+def general_model_dir() -> Path:
+    """GAN Studio's general model: a run folder (build/train_builtin_generator.py) that a new run
+    may start from instead of random weights."""
+    return resources_dir() / "models" / "general-64"
 
 
 def _builtin_file(scale: int) -> Path:

@@ -21,6 +21,7 @@ from ganstudio.core.config import ModelConfig, TrainConfig
 from ganstudio.core.errors import CheckpointError, ConfigError
 from ganstudio.core.training.checkpoint import load_checkpoint
 from ganstudio.core.training.runfolder import RunFolder
+from ganstudio.infer.builtin import GENERAL, general_model_dir
 
 NETWORKS = ("G", "D", "G_ema")  # what a fine-tuned run takes from its parent's checkpoint
 # Parameters that hold the classes: the only ones that may not fit when the class counts differ.
@@ -54,9 +55,14 @@ class Parent:
 
 
 def open_parent(run: str | Path, checkpoint: str | int = "best") -> Parent:
-    """The run to start from, checked whole before anything is written: a clear CheckpointError
+    """The run to start from ("general": GAN Studio's general model), checked whole before anything
+    is written: a clear CheckpointError
     for a folder that is missing, holds no run, holds an upscaler's or another version's, or whose
     checkpoint does not read back or does not fit its own model."""
+    if str(run) == GENERAL:
+        run = general_model_dir()
+        if not (run / "run.json").is_file():
+            raise CheckpointError(f"GAN Studio's general model is missing ({run}): reinstall GAN Studio, or start from a run of yours")
     folder = RunFolder(Path(run).expanduser().resolve())
     if not folder.path.is_dir():
         raise CheckpointError(f"{folder.path} does not exist: choose a training run folder to start from")
