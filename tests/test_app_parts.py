@@ -204,3 +204,4 @@ def test_the_general_model_is_offered_first_even_before_any_run(qtbot):
     assert "head start" in panel.start_from.itemData(1, Qt.ItemDataRole.ToolTipRole)
     panel.start_from.setCurrentIndex(1)
     assert panel.parent_run() is general[0] and panel.resolution.currentData() == 64 and not panel.resolution.isEnabled()
+    assert panel.start_from_note.text().startswith("Starts from GAN Studio's general model's best checkpoint")

@@ -385,7 +385,8 @@ class OptionsPanel(QWidget):
             self.resolution.setCurrentIndex(max(0, self.resolution.findData(run.resolution)))
             self._updating = False
             self.freeze_d.setMaximum(run.resolution.bit_length() - 3)
-            self.start_from_note.setText(f"Starts from {run.name}'s best checkpoint, at its {run.resolution} px and model size.")
+            name = "GAN Studio's general model" if run.is_general_model else run.name
+            self.start_from_note.setText(f"Starts from {name}'s best checkpoint, at its {run.resolution} px and model size.")
         self._apply_mode()
         self._refresh()
         self.changed.emit()
