@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ganstudio.app.runs import is_run_folder
 from ganstudio.errors import Cancelled
 
 STEPS = 300
@@ -24,7 +25,7 @@ class TorchRefiner:
 
     def problem(self, model: Path) -> str:
         run = Path(model).resolve().parent.parent
-        if not (run / "run.json").is_file():
+        if not is_run_folder(run):
             return (f"refining needs the training run {Path(model).name} was exported from, and {run} is not one "
                     "(models exported into their run's export/ folder, the default, have it)")
         return ""

@@ -223,7 +223,6 @@ class RenderWorker(QThread):
         self._gui.post(self.rendered.emit, Rendered(r.slot, r.seq, r.model_serial, images, time.perf_counter() - start, r.tag,
                                                     r.then, extra))
 
-
     def _open_encoder(self, model):  # noqa: ANN001, ANN202 - GeneratorModel -> (EncoderModel | None, str)
         from ganstudio.infer.errors import ModelError
         from ganstudio.infer.project import EncoderModel
