@@ -60,6 +60,29 @@ def test_on_a_laptop_window_the_sample_grid_gets_the_room_and_no_chart_is_cut(qt
     assert len(tops) == (4 if panel.width() < 2 * max(c.minimumSizeHint().width() for c in panel.charts) + 8 else 2)
 
 
+@pytest.mark.parametrize("w,h", WINDOW_SIZES)
+def test_the_settings_column_shows_every_word_and_the_start_from_name_where_there_is_room(qtbot, make_window, image_folder, w, h):
+    window = make_window()
+    with qtbot.waitSignal(window.start_page.scan(image_folder).succeeded, timeout=TIMEOUT_MS):
+        pass
+    window.start_page.continue_button.click()
+    page, options = window.train_page, window.train_page.options
+    assert options.start_from.itemText(1).startswith("GAN Studio's general model")  # the longest name there
+    options.start_from.setCurrentIndex(1)
+    options.show_advanced(True)
+    sized(qtbot, window, w, h)
+    column = page.splitter.widget(0)
+    assert column.viewport().width() >= column.widget().minimumSizeHint().width()  # nothing cut at the right
+    for button in options.preset_buttons.values():
+        assert button.width() >= button.sizeHint().width(), button.text()
+        assert button.visibleRegion().boundingRect().width() == button.width(), button.text()
+    whole_name = options.start_from.sizeHint().width() + options.start_from_overflow()
+    assert options.start_from.view().minimumWidth() >= whole_name  # the list that drops down shows it whole
+    if w >= 1920:  # and so does the box, where the window has room: not "GAN Studio's gene..."
+        assert options.start_from.width() >= whole_name
+    assert page.grid.width() >= 0.37 * w
+
+
 def test_the_charts_width_the_user_drags_to_is_kept_at_the_next_launch(qtbot, make_window):
     window = sized(qtbot, make_window(), 1400, 900)
     splitter = window.train_page.splitter

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
-    QLineEdit, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+    QLineEdit, QPushButton, QSpinBox, QStyle, QStyleOptionComboBox, QToolButton, QVBoxLayout, QWidget,
 )
 
 from ganstudio.app.past_runs import load_thumbnails
@@ -61,6 +63,10 @@ class OptionsPanel(QWidget):
         start_row.addWidget(self.start_from_label)
         self.start_from = QComboBox()
         self.start_from.setIconSize(QSize(PARENT_THUMB, PARENT_THUMB))
+        # Never wider than this by itself, so a long run name cannot push the panel past a laptop
+        # window; start_from_overflow() is the room the page gives it where it can.
+        self.start_from.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.start_from.setMinimumContentsLength(16)
         self.start_from.setToolTip("Fine-tuning: start from a model you already trained instead of from nothing.\n"
                                    "Its generator and discriminator carry over (its best checkpoint), so a few\n"
                                    "dozen pictures of something new can look right far sooner. The new run\n"
@@ -208,7 +214,31 @@ class OptionsPanel(QWidget):
         box.setToolTip(tip + " Default 0.002.")
         return box
 
+    def start_from_overflow(self) -> int:
+        """The pixels the longest name in Start from needs beyond the list's own width."""
+        combo = self.start_from
+        longest = max((combo.fontMetrics().horizontalAdvance(combo.itemText(i)) for i in range(combo.count())), default=0)
+        option = QStyleOptionComboBox()
+        combo.initStyleOption(option)
+        content = QSize(longest + combo.iconSize().width() + 4, combo.sizeHint().height())  # 4: Qt's gap after the icon
+        needed = combo.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, option, content, combo).width()
+        return max(0, needed - combo.sizeHint().width())
+
     # ---- state ------------------------------------------------------------------------
+
+    @contextmanager
+    def at_its_widest(self) -> Iterator[None]:
+        """Every row that can appear shown (Advanced, Start from), so that a width taken meanwhile
+        fits whatever the panel shows later."""
+        advanced = self.advanced_toggle.isChecked()
+        self.show_advanced(True)
+        self.start_from_label.setVisible(True)
+        self.start_from.setVisible(True)
+        try:
+            yield
+        finally:
+            self.show_advanced(advanced)
+            self._apply_mode()
 
     def show_advanced(self, shown: bool) -> None:
         self.advanced_toggle.setChecked(shown)
@@ -362,6 +392,8 @@ class OptionsPanel(QWidget):
                 tip = f"{run.path}\nTrained on {data}"
             self.start_from.setItemData(self.start_from.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.start_from.blockSignals(False)
+        # The list that drops down shows every name whole, however narrow the box above it.
+        self.start_from.view().setMinimumWidth(self.start_from.sizeHint().width() + self.start_from_overflow())
         self._thumbnail_task = load_thumbnails(list(self._parents.values()), PARENT_THUMB, self._show_parent_thumbnails)
         self._parent_chosen()
 

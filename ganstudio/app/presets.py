@@ -17,12 +17,13 @@ from ganstudio.core.config import MODEL_SIZES, RESOLUTIONS, TrainConfig, default
 AUGMENTATIONS = ("color", "translation", "cutout")
 _DEFAULTS = TrainConfig()  # the core's defaults: the panel starts from them, never from numbers of its own
 DEVICES = ("auto", "cpu", "cuda", "gpus")  # "gpus": every GPU here, one process each
-# Images per second of the default model, batch 16, on a 2-core CPU: measured with `ganstudio train`
-# (64 px: 63-74 img/s on two icon sets in 10-minute runs; 32 px: the training loop 2.3x the old
-# model's, which ran ~80), then 1.2x for channels-last (measured 1.2-1.3x; the same machine has
-# run 2-3x faster on other days, so these stay the slow end), larger sizes extrapolated. A GPU is
-# assumed ten times faster. Only used for the estimates shown next to the settings.
-CPU_IMAGES_PER_SECOND = {32: 145.0, 64: 85.0, 128: 24.0, 256: 6.0}
+# Images per second of the default model, batch 16, on a 2-core CPU, for the estimates shown next
+# to the settings and for a run's snapshot and checkpoint cadence. Measured 2026-12-07, after the
+# metric thread stopped slowing training: the bare training loop ran 352 / 201 / 97 / 16 img/s at
+# 32 / 64 / 128 / 256 px, whole 10-minute runs at 64 px (snapshots, checkpoints, live SWD and KID)
+# 230-250; the same machine varies by a fifth from run to run, so these keep to the slow end. A
+# GPU is assumed ten times faster.
+CPU_IMAGES_PER_SECOND = {32: 300.0, 64: 180.0, 128: 85.0, 256: 14.0}
 GPU_SPEEDUP = 10.0
 TIMELINE_FRAMES = 150  # snapshots a run aims for: a smooth timeline, not thousands of files
 

@@ -32,6 +32,7 @@ from ganstudio.core.training import events as ev
 
 STATES = ("setup", "idle", "starting", "running", "paused", "stopping")
 GRID_SHARE, CHARTS_SHARE = 0.4, 0.3  # of the page's width, at least / preferred
+SETTINGS_SHARE = 0.28  # of the page's width, at most, that the settings take to show their words whole
 
 
 def _button(text: str, tip: str, primary: bool = False) -> QPushButton:
@@ -160,9 +161,11 @@ class TrainPage(QWidget):
         left_scroll.setWidgetResizable(True)
         left_scroll.setFrameShape(QFrame.Shape.NoFrame)
         left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.options.show_advanced(True)  # as wide as it gets, so it never needs a horizontal scroll bar
-        left_scroll.setMinimumWidth(left_inner.minimumSizeHint().width() + left_scroll.verticalScrollBar().sizeHint().width())
-        self.options.show_advanced(False)
+        scroll_bar = left_scroll.verticalScrollBar().sizeHint().width()
+        with self.options.at_its_widest():  # so that it never needs a horizontal scroll bar
+            self.options.updateGeometry()  # the page's layout would learn of the rows just shown
+            left_inner.layout().invalidate()  # only from an event posted for later
+            left_scroll.setMinimumWidth(left_inner.minimumSizeHint().width() + scroll_bar)
 
         # Centre: the grid, its zoom and the timeline.
         self.grid = GridView()
@@ -189,12 +192,16 @@ class TrainPage(QWidget):
 
         self.charts = ChartsPanel()
         # The grid is what the user came to watch: it keeps at least GRID_SHARE of the width, the
-        # settings stay as narrow as they can and the charts take CHARTS_SHARE (one column of four
-        # on a laptop window, 2x2 on a wider one) until the user drags them wider or narrower.
+        # settings take the width their words need (a run's name in Start from, "Best quality")
+        # up to SETTINGS_SHARE and give way down to their minimum on a laptop, and the charts take
+        # CHARTS_SHARE (one column of four on a laptop window, 2x2 on a wider one) until the user
+        # drags them wider or narrower.
         self.splitter = PrioritySplitter(main=1, main_share=GRID_SHARE)
         self.splitter.addWidget(left_scroll)
         self.splitter.addWidget(centre_widget)
         self.splitter.addWidget(self.charts)
+        self.splitter.set_preferred(0, lambda total: min(int(total * SETTINGS_SHARE),
+                                                         left_inner.sizeHint().width() + scroll_bar + self.options.start_from_overflow()))
         self.splitter.set_preferred(2, lambda total: int(total * CHARTS_SHARE))
 
         layout = QVBoxLayout(self)
@@ -232,6 +239,7 @@ class TrainPage(QWidget):
         self.options.set_done_kimg(0.0)
         self.options.set_mode("new")
         self._set_state("setup")
+        self.splitter.fit()  # the Start from list's names may ask for a wider settings column
 
     def ask_for_length(self) -> None:
         """Put the cursor in the length box, so that the user says how long before training."""
