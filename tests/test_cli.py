@@ -246,7 +246,7 @@ def test_the_app_without_qt_x11_libraries_names_the_packages_instead_of_aborting
     ({"model": {"latent_dimm": 16}}, '"model.latent_dimm" is not a setting (did you mean "model.latent_dim"?)'),
     ({"model": {"resolution": "32"}}, '"model.resolution" must be an integer, not "32"'),
     ({"model": 32}, '"model" must be a JSON object, not 32'),
-    ({"loss": "l2"}, "loss must be one of nonsaturating, hinge, not 'l2'"),
+    ({"loss": "l2"}, "loss must be one of nonsaturating, hinge, relativistic, not 'l2'"),
 ])
 def test_a_config_file_with_an_unknown_key_or_a_wrong_type_is_refused_by_name(tmp_path, capsys, change, message):
     path = tmp_path / "my.json"

@@ -112,7 +112,9 @@ def test_a_run_logs_kid_beside_swd(tmp_path, image_folder, tiny_config):
     metrics = [json.loads(line)["metrics"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines() if '"metrics"' in line]
     assert metrics and all({"swd", "kid"} <= m.keys() for m in metrics)
     best_json = tmp_path / "run" / "checkpoints" / "best.json"
-    assert json.loads(best_json.read_text())["metric"] == "kid"  # the whole-object score marks the best
+    best = json.loads(best_json.read_text())
+    assert best["metric"] == "kid"  # the whole-object score marks the best, SWD breaks ties within its noise
+    assert best["tie_break"] == "swd" and best["tie_break_value"] == next(m["swd"] for m in metrics if m["kid"] == best["value"])
 
     # A run begun when SWD marked the best (an SWD no checkpoint can beat): resumed, its next KID is the best.
     best_json.write_text(json.dumps({"step": 2, "kimg": 0.032, "metric": "swd", "value": 1e-9}))

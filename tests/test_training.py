@@ -254,12 +254,38 @@ def test_hinge_loss_is_zero_once_d_is_sure_and_trains(tmp_path, image_folder, ti
     sure = trainer._d_loss(torch.tensor([1.5, 2.0]), torch.tensor([-1.0, -3.0]))
     unsure = trainer._d_loss(torch.tensor([0.0]), torch.tensor([0.0]))
     assert sure.item() == 0.0 and unsure.item() == 2.0
-    assert trainer._g_loss(torch.tensor([1.0, 3.0])).item() == -2.0
+    assert trainer._g_loss(torch.tensor([1.0, 3.0]), torch.zeros(2)).item() == -2.0
     for _ in range(2):
         trainer.train_step()
     assert all(torch.isfinite(p).all() for p in trainer.G.parameters())
     with pytest.raises(ValueError, match="loss must be one of"):
         tiny_config(loss="wasserstein")
+
+
+def test_the_relativistic_loss_judges_each_fake_against_a_real_and_trains_with_r1_and_r2(image_folder, tiny_config):
+    import torch.nn.functional as F
+
+    from ganstudio.core.data import load_image_folder
+
+    images = load_image_folder(image_folder, 32).images
+    trainer = Trainer(tiny_config(loss="relativistic"), images, None, torch.device("cpu"))
+    real, fake = torch.tensor([2.0, 0.5]), torch.tensor([0.0, 1.0])
+    d = trainer._d_loss(real, fake)
+    assert d.item() == pytest.approx(F.softplus(fake - real).mean().item())
+    assert trainer._d_loss(real + 5, fake + 5).item() == pytest.approx(d.item())  # only the margins count
+    assert trainer._g_loss(fake, real).item() == pytest.approx(F.softplus(real - fake).mean().item())
+
+    def d_after_two_steps(r2_gamma: float, passes: int) -> torch.Tensor:
+        t = Trainer(tiny_config(loss="relativistic", r2_gamma=r2_gamma), images, None, torch.device("cpu"))
+        t.accumulation = passes
+        for _ in range(2):  # the first step (0) also takes the lazy penalty (r1_interval 2)
+            t.train_step()
+        assert t.read_stats()["r1"] > 0
+        return torch.cat([p.detach().flatten() for p in t.D.parameters()])
+
+    without_r2 = d_after_two_steps(0.0, 1)
+    assert not torch.allclose(without_r2, d_after_two_steps(1.0, 1))  # R2 moved D
+    assert torch.isfinite(d_after_two_steps(1.0, 2)).all()  # over two passes the fakes are made again
 
 
 def test_building_a_trainer_leaves_the_process_rng_alone_and_is_seeded(image_folder, tiny_config):

@@ -336,7 +336,8 @@ class ChartsPanel(QWidget):
         self.quality = LineChart("Quality, lower is best", tooltip="Measured at each checkpoint; lower is better for both.\n"
                                  "SWD (solid, left axis): how closely small patches of samples match your images;\n"
                                  "KID (dashed, right axis): how alike whole pictures look to a pretrained network.\n"
-                                 "The circle marks the best checkpoint, the one export takes (by KID where it is measured).")
+                                 "The circle marks the best checkpoint, the one export takes: by KID where it is measured,\n"
+                                 "with SWD deciding between checkpoints whose KID is within 6% of the lowest.")
         self.quality.add_series("swd", "SWD", "#8b72ff")
         self.quality.add_series("kid", "KID", "#2bb3a8", right_axis=True)
         self.augment = LineChart("Augmentation strength", y_range=(0.0, 1.0), tooltip="Probability p of the adaptive augmentation. It rises\n"

@@ -14,7 +14,7 @@ from ganstudio.core.errors import ConfigError
 
 RESOLUTIONS = (32, 64, 128, 256)
 UPSAMPLES = ("transposed", "resize")
-LOSSES = ("nonsaturating", "hinge")
+LOSSES = ("nonsaturating", "hinge", "relativistic")
 
 
 @dataclass(frozen=True)
@@ -114,13 +114,18 @@ class TrainConfig:
     g_lr: float = 2e-3
     d_lr: float = 2e-3
     betas: tuple[float, float] = (0.0, 0.99)
-    # "nonsaturating" (StyleGAN2's logistic loss) or "hinge" (what Projected GAN trains with).
+    # "nonsaturating" (StyleGAN2's logistic loss), "hinge" (what Projected GAN trains with) or
+    # "relativistic" (R3GAN's pairing loss: D judges each fake against a real, not alone). Its D
+    # outputs float as a whole, so what reads them as they stand (the adaptive augmentation, the
+    # D outputs chart and its warning) is blind under it: ADA held p at 0 (docs/DESIGN.md).
     loss: str = "nonsaturating"
     # 1.0, not StyleGAN2's 0.05-0.1 for 64 px: a smoother D keeps G from collapsing on sharp,
     # easily memorised pictures (glyphs: one grey "B" in every cell at 0.1; 8, 6, B, 2 and i in
     # solid black at 1.0, SWD 111 -> 65 in 4 minutes); on two icon sets it moved SWD and KID by 7% at most.
     r1_gamma: float = 1.0
     r1_interval: int = 16
+    # R2: the same penalty on fakes (R3GAN pairs it with R1 and the relativistic loss), as lazily.
+    r2_gamma: float = 0.0
     ema_kimg: float = 2.0
     ema_rampup: float = 0.05
     augment: str = "color,translation,cutout"

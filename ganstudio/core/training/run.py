@@ -66,7 +66,7 @@ class TrainingRun:
         self._metric_pool = ThreadPoolExecutor(1, thread_name_prefix="ganstudio-metric", initializer=one_thread_for_torch)
         self._pending_metric: tuple[int, float, Future] | None = None
         self._rollbacks = 0
-        self._best_value: float | None = None
+        self._best_record: dict[str, Any] | None = None  # best.json
         self.device = torch.device("cpu")  # the one training runs on, chosen when the run starts
         self._last_snapshot_step = self._last_metric_step = -1
 
@@ -218,7 +218,7 @@ class TrainingRun:
                     raise CheckpointError(f"could not create the run folder {self.folder.path}: {e.strerror or e}") from None
         if self.main:
             known_runs.remember(self.folder.path)  # so the app's Past runs lists it, wherever it lives
-        self._best_value = self._read_best_value()
+        self._best_record = self._read_best_record()
         self._emit(ev.Started(cfg.to_dict(), self.task.dataset_summary(dataset), self.folder.path, str(self.device), resumed_from, len(dataset)))
         self._report(notices)  # now that the folder exists, so that they are logged too
 
@@ -248,15 +248,15 @@ class TrainingRun:
                 ) from None
         raise CheckpointError(f"{self.folder.checkpoints} holds no readable checkpoint to resume from")
 
-    def _read_best_value(self) -> float | None:
-        """The best score so far of a resumed run, if it was marked by the score that marks it now
-        (a run begun when SWD marked the best takes its next KID as the best)."""
+    def _read_best_record(self) -> dict[str, Any] | None:
+        """A resumed run's best.json; the task's BestRule decides whether it still counts."""
+        if not self.folder.best_json.is_file():
+            return None
         try:
-            best = read_json(self.folder.best_json) if self.folder.best_json.is_file() else None
-            if best is None or best.get("metric", "swd") != self.task.metric_name:
-                return None
-            return float(best["value"])
-        except (AttributeError, CheckpointError, KeyError, TypeError, ValueError):
+            best = read_json(self.folder.best_json)
+            float(best["value"]), int(best["step"])  # a damaged one counts as none
+            return best
+        except (CheckpointError, KeyError, TypeError, ValueError):
             return None
 
     # ---- the loop -------------------------------------------------------------------------
@@ -452,13 +452,11 @@ class TrainingRun:
             return
         self._pending_metric = None
         values = future.result()
-        name = self.task.metric_name
-        value = values[name]
-        best = self._best_value
-        is_best = best is None or (value < best if self.task.metric_lower_is_better else value > best)
-        if is_best:
-            self._best_value = value
-            atomic_write_json(self.folder.best_json, {"step": step, "kimg": kimg, "metric": name, "value": value})
+        rule = self.task.best_rule
+        is_best, record = rule.judge(self._best_record, step, kimg, values)
+        if record != self._best_record:  # a new best, or a new best score seen (the tie-break's reach)
+            self._best_record = record
+            atomic_write_json(self.folder.best_json, record)
         self._prune()  # the checkpoint held back for this metric may go now
-        self._emit(ev.Metric(step, kimg, values, name, is_best))
-        self._report(self.task.check_metric(kimg, value))
+        self._emit(ev.Metric(step, kimg, values, rule.metric, is_best))
+        self._report(self.task.check_metric(kimg, values[rule.metric]))

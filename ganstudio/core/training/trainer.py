@@ -1,6 +1,6 @@
-"""One GAN training step at a time: non-saturating (or hinge) loss, DiffAugment with adaptive p,
-lazy R1, EMA of G. Holds the networks, optimisers and the run's RNG; the driver (run.py) decides when to
-log, snapshot, checkpoint, roll back and stop.
+"""One GAN training step at a time: non-saturating (hinge, or relativistic) loss, DiffAugment
+with adaptive p, lazy R1 (and R2), EMA of G. Holds the networks, optimisers and the run's RNG;
+the driver (run.py) decides when to log, snapshot, checkpoint, roll back and stop.
 
 All randomness of training comes from one torch.Generator on the device, saved in checkpoints,
 so that a resumed run repeats an uninterrupted one step for step on the CPU.
@@ -170,17 +170,17 @@ class Trainer:
             kept.append(fake if reuse else None)
         self.opt_d.step()
 
-        if self.cfg.r1_gamma > 0 and self.step % self.cfg.r1_interval == 0:
-            self._r1_step(real, labels)
+        if (self.cfg.r1_gamma > 0 or self.cfg.r2_gamma > 0) and self.step % self.cfg.r1_interval == 0:
+            self._penalty_step(real, labels, z, fake_labels, kept)
 
         # G step. D is frozen here, so it is called directly: only G's gradients are averaged across ranks.
         self.D.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss = 0.0
-        for zz, flab, fake in zip(passes(z), passes(fake_labels), kept):
+        for zz, flab, fake, rl in zip(passes(z), passes(fake_labels), kept, real_logits):
             with self._autocast():
                 fake = fake if fake is not None else self.G_train(zz, flab)
-                loss = self._g_loss(self.D(self._augment(fake), flab).float()) / n
+                loss = self._g_loss(self.D(self._augment(fake), flab).float(), rl) / n
             loss.backward()
             g_loss = g_loss + loss.detach()
         self.opt_g.step()
@@ -189,28 +189,49 @@ class Trainer:
     def _d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
         if self.cfg.loss == "hinge":
             return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+        if self.cfg.loss == "relativistic":  # each fake paired with a real of the same batch
+            return F.softplus(fake_logits - real_logits).mean()
         return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
-    def _g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
-        return -fake_logits.mean() if self.cfg.loss == "hinge" else F.softplus(-fake_logits).mean()
+    def _g_loss(self, fake_logits: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
+        """`real_logits`: the D step's, detached (G cannot move them; the pairing needs them)."""
+        if self.cfg.loss == "hinge":
+            return -fake_logits.mean()
+        if self.cfg.loss == "relativistic":
+            return F.softplus(real_logits - fake_logits).mean()
+        return F.softplus(-fake_logits).mean()
 
-    def _r1_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> None:
-        """Lazy R1 (StyleGAN2): penalise |grad D(real)|^2 every r1_interval steps, scaled up to match."""
-        n = self.accumulation
+    def _penalty_step(self, real, labels, z, fake_labels, kept):  # noqa: ANN001 - tensors
+        """Lazy R1 (StyleGAN2) and R2: penalise |grad D(x)|^2 at the reals (and the fakes) every
+        r1_interval steps, scaled up to match."""
+        cfg, n = self.cfg, self.accumulation
         self.opt_d.zero_grad(set_to_none=True)
         total = 0.0
-        for r, lab in zip(real.chunk(n), labels.chunk(n) if labels is not None else [None] * n):
-            r = r.detach().requires_grad_(True)
-            logits = self.D_train(self._augment(r), lab)
-            (grad,) = torch.autograd.grad(logits.sum(), r, create_graph=True)
-            penalty = grad.square().sum(dim=(1, 2, 3)).mean() / n
-            # D's last bias has no say in the gradient w.r.t. the input; the zero term gives it a
-            # (zero) gradient, which DDP needs from every parameter to finish its reduction.
-            (penalty * (self.cfg.r1_gamma / 2 * self.cfg.r1_interval) + 0.0 * logits.sum()).backward()
-            total = total + penalty.detach()
+        chunks = zip(real.chunk(n), labels.chunk(n) if labels is not None else [None] * n, z.chunk(n),
+                     fake_labels.chunk(n) if fake_labels is not None else [None] * n, kept)
+        for r, lab, zz, flab, fake in chunks:
+            loss = 0.0
+            if cfg.r1_gamma > 0:
+                penalty = self._gradient_penalty(r, lab)
+                loss = penalty * cfg.r1_gamma
+                total = total + penalty.detach() / n
+            if cfg.r2_gamma > 0:
+                if fake is None:  # not kept (several passes): made again, the same images
+                    with torch.no_grad():
+                        fake = self.G(zz, flab)
+                loss = loss + self._gradient_penalty(fake, flab) * cfg.r2_gamma
+            (loss * (cfg.r1_interval / 2) / n).backward()
         self.opt_d.step()
         self._stats["r1"] += total
         self._stats["n_r1"] += 1
+
+    def _gradient_penalty(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        x = x.detach().requires_grad_(True)
+        logits = self.D_train(self._augment(x), labels)
+        (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
+        # D's last bias has no say in the gradient w.r.t. the input; the zero term gives it a
+        # (zero) gradient, which DDP needs from every parameter to finish its reduction.
+        return grad.square().sum(dim=(1, 2, 3)).mean() + 0.0 * logits.sum()
 
     @torch.no_grad()
     def _update_ema(self) -> None:

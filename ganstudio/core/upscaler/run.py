@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from ganstudio.core.data import ImageDataset, load_image_folder, make_demo_dataset
 from ganstudio.core.errors import CheckpointError, GanStudioError
+from ganstudio.core.training.best import BestRule
 from ganstudio.core.training.distributed import World
 from ganstudio.core.training.health import HealthIssue
 from ganstudio.core.training.run import TrainingRun
@@ -39,8 +40,7 @@ def bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
 class UpscalerTask:
     """Upscaler training: validation pairs, their PSNR over bicubic, and a side-by-side preview."""
 
-    metric_name = METRIC
-    metric_lower_is_better = False
+    best_rule = BestRule(METRIC, lower_is_better=False)
 
     def __init__(self, config: UpscalerConfig) -> None:
         self.config = config
