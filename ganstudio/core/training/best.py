@@ -2,7 +2,7 @@
 
 A run scores a checkpoint now and then (SWD, KID, or the upscaler's PSNR gain) and keeps the best
 in checkpoints/best.json. A score measured on few samples is noisy: the live KID (64 samples)
-wanders by about 6% between checkpoints of the same quality, so "lowest KID" stops meaning
+wanders by s.d. ~4% between checkpoints of the same quality, so "lowest KID" stops meaning
 "best" once training only creeps forward, and a long run kept a checkpoint from a third of the
 way in (docs/DESIGN.md, the 30- and 60-minute runs). With a tie-break, checkpoints whose score is
 within that noise of the best seen so far count as tied on it, and the tie-break score decides.
@@ -34,16 +34,18 @@ class BestRule:
             mine["tie_break_value"] = float(values[self.tie_break])
         if record is None or record.get("metric", "swd") != self.metric:
             return True, {**mine, "best_seen": value}
-        sign = 1.0 if self.lower_is_better else -1.0
-        best_seen = min(sign * float(record.get("best_seen", record["value"])), sign * value) * sign
+        lower = self.lower_is_better
+        best_seen = (min if lower else max)(float(record.get("best_seen", record["value"])), value)
+        margin = self.noise * abs(best_seen)
 
         def tied(v: float) -> bool:  # within the noise of the best seen
-            return sign * v <= sign * best_seen + self.noise * abs(best_seen)
+            return v <= best_seen + margin if lower else v >= best_seen - margin
 
+        old = float(record["value"])
         if not self.noise or self.tie_break is None or record.get("tie_break") != self.tie_break:
             # (a record from before the tie-break has no tie-break score to compare with)
-            is_best = sign * value < sign * float(record["value"])
-        elif not tied(float(record["value"])):
+            is_best = value < old if lower else value > old
+        elif not tied(old):
             is_best = True  # this one moved the best seen out of the old best's reach
         else:
             is_best = tied(value) and mine["tie_break_value"] < float(record["tie_break_value"])
