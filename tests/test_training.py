@@ -343,3 +343,32 @@ def test_the_metric_thread_computes_on_one_torch_thread_and_training_keeps_every
     assert run._metric_pool.submit(torch.get_num_threads).result() == 1
     assert torch.get_num_threads() == before
     run._metric_pool.shutdown()
+
+
+def test_a_class_conditional_batch_comes_in_groups_of_one_class_and_its_fakes_take_the_same_labels(tiny_config):
+    """D's minibatch-std measures the spread of 4 consecutive samples. Over mixed classes it reads
+    the differences between classes, and G learnt to draw one image per class whatever z (the demo
+    shapes, 3 minutes: every row of a column the same image). In groups of one class it reads the
+    variety within a class, which is what collapse takes away."""
+    from ganstudio.core.models.discriminator import MBSTD_GROUP
+
+    # Unbalanced classes, as a folder's subfolders are: 8 images of class 0, 4 of class 1, 1 of class 2.
+    labels = torch.tensor([0] * 8 + [1] * 4 + [2])
+    images = torch.arange(len(labels), dtype=torch.uint8).reshape(-1, 1, 1, 1).expand(-1, 3, 32, 32).contiguous()
+    trainer = Trainer(tiny_config(batch=16, num_classes=3), images, labels, torch.device("cpu"))
+    seen = []
+    for _ in range(300):
+        real, real_labels, all_labels = trainer._sample_batch()
+        index = ((real[:, 0, 0, 0] + 1) * 127.5).round().long()  # each image's pixels hold its index
+        assert torch.equal(labels[index], real_labels)
+        groups = real_labels.reshape(-1, MBSTD_GROUP)
+        assert (groups == groups[:, :1]).all(), groups
+        seen.append(real_labels)
+    share = torch.bincount(torch.cat(seen), minlength=3).float() / (300 * 16)
+    assert torch.allclose(share, torch.tensor([8, 4, 1]) / 13, atol=0.03), share  # as often as the data holds each class
+
+    # The fakes of a step are drawn for the reals' labels, in the same order.
+    drawn = []
+    trainer._step = lambda real, labels, z, fake_labels: drawn.append((labels, fake_labels)) or (torch.zeros(()),) * 2 + (torch.zeros(16),) * 2
+    trainer.train_step()
+    assert torch.equal(drawn[0][0], drawn[0][1])

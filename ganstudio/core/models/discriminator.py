@@ -12,11 +12,13 @@ from torch import nn
 from ganstudio.core.config import ModelConfig
 from ganstudio.core.models.layers import EqualConv2d, EqualLinear
 
+MBSTD_GROUP = 4  # samples whose spread the minibatch-std feature measures together
+
 
 class Discriminator(nn.Module):
     """image [N, 3, R, R] in [-1, 1] (+ class_index [N]) -> logit [N]."""
 
-    def __init__(self, cfg: ModelConfig, *, mbstd_group: int = 4) -> None:
+    def __init__(self, cfg: ModelConfig, *, mbstd_group: int = MBSTD_GROUP) -> None:
         super().__init__()
         self.cfg = cfg
         self.mbstd_group = mbstd_group
