@@ -358,7 +358,7 @@ def test_a_class_conditional_batch_comes_in_groups_of_one_class_and_its_fakes_ta
     trainer = Trainer(tiny_config(batch=16, num_classes=3), images, labels, torch.device("cpu"))
     seen = []
     for _ in range(300):
-        real, real_labels, all_labels = trainer._sample_batch()
+        real, real_labels = trainer._sample_batch()
         index = ((real[:, 0, 0, 0] + 1) * 127.5).round().long()  # each image's pixels hold its index
         assert torch.equal(labels[index], real_labels)
         groups = real_labels.reshape(-1, MBSTD_GROUP)
@@ -368,7 +368,21 @@ def test_a_class_conditional_batch_comes_in_groups_of_one_class_and_its_fakes_ta
     assert torch.allclose(share, torch.tensor([8, 4, 1]) / 13, atol=0.03), share  # as often as the data holds each class
 
     # The fakes of a step are drawn for the reals' labels, in the same order.
-    drawn = []
-    trainer._step = lambda real, labels, z, fake_labels: drawn.append((labels, fake_labels)) or (torch.zeros(()),) * 2 + (torch.zeros(16),) * 2
+    calls: dict[str, list] = {"G": [], "D": []}
+    G, D = trainer.G_train, trainer.D_train
+    trainer.G_train = lambda z, c, **kw: calls["G"].append(c) or G(z, c, **kw)
+    trainer.D_train = lambda x, c: calls["D"].append(c) or D(x, c)
     trainer.train_step()
-    assert torch.equal(drawn[0][0], drawn[0][1])
+    assert torch.equal(calls["D"][0], calls["G"][0])  # D's first call judges the reals
+
+
+def test_each_rank_of_a_distributed_conditional_run_gets_the_labels_of_its_own_slice(tiny_config):
+    """Every rank draws the whole global batch and keeps its slice (World.share). The labels were
+    sliced twice, so rank 1 of 2 got none for its 8 reals."""
+    labels = torch.tensor([0] * 8 + [1] * 8)
+    images = torch.arange(len(labels), dtype=torch.uint8).reshape(-1, 1, 1, 1).expand(-1, 3, 32, 32).contiguous()
+    trainer = Trainer(tiny_config(batch=16, num_classes=2), images, labels, torch.device("cpu"))
+    trainer.share = slice(8, 16)  # what World(rank=1, size=2).share(16) gives
+    real, real_labels = trainer._sample_batch()
+    index = ((real[:, 0, 0, 0] + 1) * 127.5).round().long()
+    assert len(real) == len(real_labels) == 8 and torch.equal(labels[index], real_labels)

@@ -116,15 +116,14 @@ class Trainer:
         positions = self._class_starts[classes, None] + within.long()
         return self._by_class[positions.flatten()[:batch]]
 
-    def _sample_batch(self) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        """This rank's reals and labels, and the labels of the whole global batch."""
+    def _sample_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """This rank's reals, and their labels (None when unconditional)."""
         idx = self._batch_indices()[self.share]
         real = self.images[idx.to(self.images.device)].to(self.device, non_blocking=True).float().div_(127.5).sub_(1.0)
         real = real.contiguous(memory_format=self.memory_format)
         if self.labels is None:
-            return real, None, None
-        all_labels = self.labels[idx.to(self.labels.device)].to(self.device)
-        return real, all_labels[self.share], all_labels
+            return real, None
+        return real, self.labels[idx.to(self.labels.device)].to(self.device)
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         n, size = x.shape[0], self.world.size
@@ -137,10 +136,9 @@ class Trainer:
     def train_step(self) -> None:
         """One D update and one G update on a batch; G's fakes are made once and reused."""
         cfg = self.cfg
-        real, labels, all_labels = self._sample_batch()
-        fake_labels = all_labels[self.share] if all_labels is not None else None  # the reals' groups
+        real, labels = self._sample_batch()
         z = torch.randn(cfg.batch, cfg.model.latent_dim, device=self.device, generator=self.rng)[self.share]
-        d_loss, g_loss, real_logits, fake_logits = self._step(real, labels, z, fake_labels)
+        d_loss, g_loss, real_logits, fake_logits = self._step(real, labels, z)
 
         if self.world.distributed:
             self.world.mean_(self.G.mapping.w_avg)  # each rank moved it towards its own slice's mean
@@ -160,28 +158,26 @@ class Trainer:
         s["d_fake"] += torch.sigmoid(fake_logits.detach()).mean()
         s["n"] += 1
 
-    def _step(self, real, labels, z, fake_labels):  # noqa: ANN001, ANN202 - tensors
+    def _step(self, real, labels, z):  # noqa: ANN001, ANN202 - tensors
         """A D update, then a G update against the updated D, in `accumulation` passes whose
-        gradients add up (more than one only after the GPU ran out of memory). In one pass G's
+        gradients add up. G's fakes take the reals' labels, in their groups (_batch_indices) (more than one only after the GPU ran out of memory). In one pass G's
         fakes are made once and reused for the G step (as the DCGAN example does); over several,
         holding every pass's fakes would defeat the point, so G makes them again there."""
         n = self.accumulation
         reuse = n == 1
-
-        def passes(t: torch.Tensor | None) -> list[torch.Tensor | None]:
-            return list(t.chunk(n)) if t is not None else [None] * n
+        passes = self._passes
 
         # D step: push D(real) up and D(fake) down.
         for p in self.d_trainable:
             p.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss, real_logits, fake_logits, kept = 0.0, [], [], []
-        for r, lab, zz, flab in zip(passes(real), passes(labels), passes(z), passes(fake_labels)):
+        for r, lab, zz in zip(passes(real), passes(labels), passes(z)):
             with self._autocast():
                 with nullcontext() if reuse else torch.no_grad():
-                    fake = (self.G_train if reuse else self.G)(zz, flab, update_w_avg=True)
+                    fake = (self.G_train if reuse else self.G)(zz, lab, update_w_avg=True)
                 rl = self.D_train(self._augment(r), lab).float()
-                fl = self.D_train(self._augment(fake.detach()), flab).float()
+                fl = self.D_train(self._augment(fake.detach()), lab).float()
                 loss = self._d_loss(rl, fl) / n
             loss.backward()
             d_loss = d_loss + loss.detach()
@@ -191,20 +187,25 @@ class Trainer:
         self.opt_d.step()
 
         if (self.cfg.r1_gamma > 0 or self.cfg.r2_gamma > 0) and self.step % self.cfg.r1_interval == 0:
-            self._penalty_step(real, labels, z, fake_labels, kept)
+            self._penalty_step(real, labels, z, kept)
 
         # G step. D is frozen here, so it is called directly: only G's gradients are averaged across ranks.
         self.D.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss = 0.0
-        for zz, flab, fake, rl in zip(passes(z), passes(fake_labels), kept, real_logits):
+        for zz, lab, fake, rl in zip(passes(z), passes(labels), kept, real_logits):
             with self._autocast():
-                fake = fake if fake is not None else self.G_train(zz, flab)
-                loss = self._g_loss(self.D(self._augment(fake), flab).float(), rl) / n
+                fake = fake if fake is not None else self.G_train(zz, lab)
+                loss = self._g_loss(self.D(self._augment(fake), lab).float(), rl) / n
             loss.backward()
             g_loss = g_loss + loss.detach()
         self.opt_g.step()
         return d_loss, g_loss, torch.cat(real_logits), torch.cat(fake_logits)
+
+    def _passes(self, t: torch.Tensor | None) -> list[torch.Tensor | None]:
+        """`t` in the step's `accumulation` passes (None in each when there is no `t`)."""
+        n = self.accumulation
+        return list(t.chunk(n)) if t is not None else [None] * n
 
     def _d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
         if self.cfg.loss == "hinge":
@@ -221,15 +222,14 @@ class Trainer:
             return F.softplus(real_logits - fake_logits).mean()
         return F.softplus(-fake_logits).mean()
 
-    def _penalty_step(self, real, labels, z, fake_labels, kept):  # noqa: ANN001 - tensors
+    def _penalty_step(self, real, labels, z, kept):  # noqa: ANN001 - tensors
         """Lazy R1 (StyleGAN2) and R2: penalise |grad D(x)|^2 at the reals (and the fakes) every
         r1_interval steps, scaled up to match."""
         cfg, n = self.cfg, self.accumulation
         self.opt_d.zero_grad(set_to_none=True)
         total = 0.0
-        chunks = zip(real.chunk(n), labels.chunk(n) if labels is not None else [None] * n, z.chunk(n),
-                     fake_labels.chunk(n) if fake_labels is not None else [None] * n, kept)
-        for r, lab, zz, flab, fake in chunks:
+        passes = self._passes
+        for r, lab, zz, fake in zip(passes(real), passes(labels), passes(z), kept):
             loss = 0.0
             if cfg.r1_gamma > 0:
                 penalty = self._gradient_penalty(r, lab)
@@ -238,8 +238,8 @@ class Trainer:
             if cfg.r2_gamma > 0:
                 if fake is None:  # not kept (several passes): made again, the same images
                     with torch.no_grad():
-                        fake = self.G(zz, flab)
-                loss = loss + self._gradient_penalty(fake, flab) * cfg.r2_gamma
+                        fake = self.G(zz, lab)
+                loss = loss + self._gradient_penalty(fake, lab) * cfg.r2_gamma
             (loss * (cfg.r1_interval / 2) / n).backward()
         self.opt_d.step()
         self._stats["r1"] += total
